@@ -1,0 +1,206 @@
+//! `TensorCase`: one generated input — a dtype, a layout, and the backing storage as raw element bits — and its
+//! person-readable JSON form, the form the corpus and reports store.
+//!
+//! Invariant: a `TensorCase` that exists has passed [`TensorCase::validate`]: every element bits value fits its dtype
+//! and the layout addresses only storage elements. Deserialising checks the same, so a case read from disk is as
+//! safe as a generated one.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dtype::Dtype;
+use crate::layout::{Layout, LayoutError};
+
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "CaseJson", into = "CaseJson")]
+pub struct TensorCase {
+    dtype: Dtype,
+    layout: Layout,
+    storage: Vec<u64>,
+}
+
+/// Why a case is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    #[error("{0}")]
+    Layout(#[from] LayoutError),
+    #[error("storage[{index}] = {bits:#x} does not fit dtype {dtype}\n(hint: {dtype} elements use {width} bits{bool_hint})")]
+    BitsTooWide { index: usize, bits: u64, dtype: Dtype, width: u32, bool_hint: &'static str },
+    #[error("storage[{index}] = `{text}` is not an element\n(hint: write the bits in hex, optionally followed by `= decimal`, e.g. \"0x3f800000 = 1.0\")")]
+    BadElement { index: usize, text: String },
+    #[error("storage[{index}]: bits {hex} are {actual} but the text says {claimed}\n(hint: the hex bits are authoritative; fix the decimal or leave it out)")]
+    DecimalMismatch { index: usize, hex: String, actual: String, claimed: String },
+}
+
+impl TensorCase {
+    /// Builds a case, checking every invariant.
+    pub fn new(dtype: Dtype, layout: Layout, storage: Vec<u64>) -> Result<TensorCase, CaseError> {
+        for (index, &bits) in storage.iter().enumerate() {
+            if bits & !dtype.mask() != 0 {
+                let bool_hint = if dtype == Dtype::Bool { " (0 or 1)" } else { "" };
+                return Err(CaseError::BitsTooWide { index, bits, dtype, width: dtype.width(), bool_hint });
+            }
+        }
+        layout.validate(storage.len())?;
+        Ok(TensorCase { dtype, layout, storage })
+    }
+
+    /// A C-contiguous case holding `values` in row-major order.
+    pub fn contiguous(dtype: Dtype, shape: &[usize], values: Vec<u64>) -> Result<TensorCase, CaseError> {
+        TensorCase::new(dtype, Layout::contiguous(shape), values)
+    }
+
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    pub fn shape(&self) -> &[usize] {
+        &self.layout.shape
+    }
+    pub fn storage(&self) -> &[u64] {
+        &self.storage
+    }
+    pub fn numel(&self) -> usize {
+        self.layout.numel().expect("validated layout")
+    }
+
+    /// The elements' bits in row-major logical order.
+    pub fn logical(&self) -> Vec<u64> {
+        self.layout.addresses().into_iter().map(|a| self.storage[a]).collect()
+    }
+
+    /// The same values in a fresh C-contiguous layout.
+    pub fn to_contiguous(&self) -> TensorCase {
+        TensorCase { dtype: self.dtype, layout: Layout::contiguous(self.shape()), storage: self.logical() }
+    }
+
+    /// `[i, j, …]` for the `flat`-th logical element, for messages.
+    pub fn index_string(&self, flat: usize) -> String {
+        let parts: Vec<String> = self.layout.unravel(flat).iter().map(|i| i.to_string()).collect();
+        format!("[{}]", parts.join(","))
+    }
+
+    /// The case as pretty JSON (the corpus form).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a case always serialises")
+    }
+}
+
+impl fmt::Debug for TensorCase {
+    /// One line a person can read back: `TensorCase { dtype: f32, shape: [1], strides: [1], offset: 0, storage: [0x3f800000 = 1.0] }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 16;
+        let mut items: Vec<String> = self.storage.iter().take(SHOWN).map(|&b| element_text(self.dtype, b)).collect();
+        if self.storage.len() > SHOWN {
+            items.push(format!("… {} more", self.storage.len() - SHOWN));
+        }
+        write!(
+            f,
+            "TensorCase {{ dtype: {}, shape: {:?}, strides: {:?}, offset: {}, storage: [{}] }}",
+            self.dtype,
+            self.layout.shape,
+            self.layout.strides,
+            self.layout.offset,
+            items.join(", ")
+        )
+    }
+}
+
+/// `0x3f800000 = 1.0`: the bits, then the decimal they stand for.
+pub fn element_text(dtype: Dtype, bits: u64) -> String {
+    format!("{} = {}", dtype.hex(bits), dtype.render(bits))
+}
+
+fn parse_element(dtype: Dtype, index: usize, text: &str) -> Result<u64, CaseError> {
+    let bad = || CaseError::BadElement { index, text: text.to_string() };
+    let (hex, rest) = match text.trim().split_once(char::is_whitespace) {
+        Some((hex, rest)) => (hex, Some(rest.trim())),
+        None => (text.trim(), None),
+    };
+    let digits = hex.strip_prefix("0x").ok_or_else(bad)?;
+    let bits = u64::from_str_radix(digits, 16).map_err(|_| bad())?;
+    if let Some(rest) = rest {
+        let claimed = rest.strip_prefix('=').ok_or_else(bad)?.trim();
+        let actual = dtype.render(bits & dtype.mask());
+        if claimed != actual {
+            return Err(CaseError::DecimalMismatch { index, hex: hex.to_string(), actual, claimed: claimed.to_string() });
+        }
+    }
+    Ok(bits)
+}
+
+/// The serde form: field names are part of the corpus format.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseJson {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    offset: usize,
+    storage: Vec<String>,
+}
+
+impl TryFrom<CaseJson> for TensorCase {
+    type Error = CaseError;
+    fn try_from(json: CaseJson) -> Result<Self, Self::Error> {
+        let storage = json
+            .storage
+            .iter()
+            .enumerate()
+            .map(|(index, text)| parse_element(json.dtype, index, text))
+            .collect::<Result<Vec<u64>, CaseError>>()?;
+        let layout = Layout { shape: json.shape, strides: json.strides, offset: json.offset };
+        TensorCase::new(json.dtype, layout, storage)
+    }
+}
+
+impl From<TensorCase> for CaseJson {
+    fn from(case: TensorCase) -> Self {
+        CaseJson {
+            dtype: case.dtype,
+            storage: case.storage.iter().map(|&b| element_text(case.dtype, b)).collect(),
+            shape: case.layout.shape,
+            strides: case.layout.strides,
+            offset: case.layout.offset,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trips_and_reads_well() {
+        let layout = Layout { shape: vec![2], strides: vec![-1], offset: 1 };
+        let case = TensorCase::new(Dtype::F32, layout, vec![0x8000_0000, 0x7fc0_0001]).unwrap();
+        let json = case.to_json();
+        assert!(json.contains("\"0x80000000 = -0.0\""), "{json}");
+        assert!(json.contains("\"0x7fc00001 = NaN\""), "{json}");
+        let back: TensorCase = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, case);
+        assert_eq!(back.logical(), vec![0x7fc0_0001, 0x8000_0000]);
+    }
+
+    #[test]
+    fn bad_json_names_the_field() {
+        let base = r#"{"dtype":"f16","shape":[2],"strides":[1],"offset":0,"storage":["0x3c00","0x3c00 = 1.0"]}"#;
+        assert!(serde_json::from_str::<TensorCase>(base).is_ok());
+        let err = |text: &str| serde_json::from_str::<TensorCase>(text).unwrap_err().to_string();
+        assert!(err(&base.replace("f16", "f17")).contains("unknown variant `f17`"));
+        assert!(err(&base.replace("\"0x3c00\"", "\"0x13c00\"")).contains("storage[0] = 0x13c00 does not fit dtype f16"));
+        assert!(err(&base.replace("= 1.0", "= 2.0")).contains("bits 0x3c00 are 1.0 but the text says 2.0"));
+        assert!(err(&base.replace("\"0x3c00\"", "\"1.0\"")).contains("storage[0] = `1.0` is not an element"));
+        assert!(err(&base.replace("[1]", "[2]")).contains("addresses storage elements 0..=2 but the storage holds 2"));
+        assert!(err(&base.replace("\"offset\"", "\"ofset\"")).contains("unknown field `ofset`"));
+    }
+
+    #[test]
+    fn bool_bits_are_zero_or_one() {
+        let err = TensorCase::contiguous(Dtype::Bool, &[1], vec![2]).unwrap_err().to_string();
+        assert!(err.contains("bool elements use 1 bits (0 or 1)"), "{err}");
+    }
+}

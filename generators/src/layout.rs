@@ -1,0 +1,238 @@
+//! Strided layouts: shape, strides in elements (negative and zero allowed in the model) and a storage offset.
+//!
+//! Invariant: [`Layout::validate`] is the only door to a zero-copy view. It checks, with overflow-safe arithmetic,
+//! that every element the layout addresses lies inside a storage of the given length; nothing else in conform
+//! computes an address before it has passed.
+
+use serde::{Deserialize, Serialize};
+
+/// The most dimensions a stored case may have (libtorch's own limit is 64).
+pub const MAX_RANK: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Layout {
+    pub shape: Vec<usize>,
+    /// Strides in elements, one per dimension.
+    pub strides: Vec<isize>,
+    /// Index of the element at logical index `[0, 0, …]` in the storage.
+    pub offset: usize,
+}
+
+/// Why a layout cannot address a storage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error("shape has {shape} dimensions but strides has {strides}\n(hint: give one stride per dimension)")]
+    RankMismatch { shape: usize, strides: usize },
+    #[error("shape has {rank} dimensions, more than the {MAX_RANK} allowed\n(hint: use at most {MAX_RANK} dimensions)")]
+    TooManyDims { rank: usize },
+    #[error("the product of shape {shape:?} overflows\n(hint: the number of elements must fit in an i64)")]
+    NumelOverflow { shape: Vec<usize> },
+    #[error("shape[{dim}] = {size} or strides[{dim}] = {stride} does not fit in an i64\n(hint: use smaller values)")]
+    TooLarge { dim: usize, size: usize, stride: isize },
+    #[error(
+        "the layout addresses storage elements {lowest}..={highest} but the storage holds {storage_len}\n\
+         (hint: every element at offset + sum(index[d] * strides[d]) must lie in 0..{storage_len}; \
+         check strides, offset and the number of storage values)"
+    )]
+    OutOfBounds { lowest: i128, highest: i128, storage_len: usize },
+    #[error("offset {offset} lies beyond the storage of {storage_len} elements\n(hint: offset must be at most the storage length)")]
+    OffsetOutOfBounds { offset: usize, storage_len: usize },
+}
+
+impl Layout {
+    /// The C-contiguous (row-major) layout of `shape`, offset 0.
+    pub fn contiguous(shape: &[usize]) -> Layout {
+        Layout { shape: shape.to_vec(), strides: c_strides(shape), offset: 0 }
+    }
+
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of logical elements, `None` on overflow.
+    pub fn numel(&self) -> Option<usize> {
+        self.shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n))
+    }
+
+    /// Checks that every addressed element lies in `0..storage_len`, with no arithmetic overflow anywhere.
+    pub fn validate(&self, storage_len: usize) -> Result<(), LayoutError> {
+        if self.shape.len() != self.strides.len() {
+            return Err(LayoutError::RankMismatch { shape: self.shape.len(), strides: self.strides.len() });
+        }
+        if self.rank() > MAX_RANK {
+            return Err(LayoutError::TooManyDims { rank: self.rank() });
+        }
+        for (dim, (&size, &stride)) in self.shape.iter().zip(&self.strides).enumerate() {
+            if i64::try_from(size).is_err() || i64::try_from(stride).is_err() {
+                return Err(LayoutError::TooLarge { dim, size, stride });
+            }
+        }
+        let numel = self.numel().filter(|&n| i64::try_from(n).is_ok());
+        let Some(numel) = numel else {
+            return Err(LayoutError::NumelOverflow { shape: self.shape.clone() });
+        };
+        if numel == 0 {
+            return match self.offset <= storage_len {
+                true => Ok(()),
+                false => Err(LayoutError::OffsetOutOfBounds { offset: self.offset, storage_len }),
+            };
+        }
+        // Sizes and strides fit in i64, so each (size - 1) * stride fits in i128; the sums of at most MAX_RANK such
+        // terms cannot overflow i128 either.
+        let (mut lowest, mut highest) = (self.offset as i128, self.offset as i128);
+        for (&size, &stride) in self.shape.iter().zip(&self.strides) {
+            let reach = (size as i128 - 1) * stride as i128;
+            if reach < 0 {
+                lowest += reach;
+            } else {
+                highest += reach;
+            }
+        }
+        if lowest < 0 || highest >= storage_len as i128 {
+            return Err(LayoutError::OutOfBounds { lowest, highest, storage_len });
+        }
+        Ok(())
+    }
+
+    /// Storage index of each logical element, in row-major logical order. Call only on a validated layout.
+    pub fn addresses(&self) -> Vec<usize> {
+        let numel = self.numel().expect("validated layout");
+        let mut out = Vec::with_capacity(numel);
+        if numel == 0 {
+            return out;
+        }
+        let mut index = vec![0usize; self.rank()];
+        let mut address = self.offset as isize;
+        loop {
+            out.push(address as usize);
+            // Odometer increment from the last dimension.
+            let mut dim = self.rank();
+            loop {
+                if dim == 0 {
+                    return out;
+                }
+                dim -= 1;
+                index[dim] += 1;
+                address += self.strides[dim];
+                if index[dim] < self.shape[dim] {
+                    break;
+                }
+                address -= self.strides[dim] * self.shape[dim] as isize;
+                index[dim] = 0;
+            }
+        }
+    }
+
+    /// The multi-index of the `flat`-th element in row-major logical order.
+    pub fn unravel(&self, mut flat: usize) -> Vec<usize> {
+        let mut index = vec![0; self.rank()];
+        for dim in (0..self.rank()).rev() {
+            let n = self.shape[dim].max(1);
+            index[dim] = flat % n;
+            flat /= n;
+        }
+        index
+    }
+
+    /// True when the layout is row-major with no gaps (dimensions of size 1 may have any stride, as in libtorch).
+    pub fn is_c_contiguous(&self) -> bool {
+        if self.numel() == Some(0) {
+            return true;
+        }
+        let mut expected = 1isize;
+        for dim in (0..self.rank()).rev() {
+            if self.shape[dim] != 1 {
+                if self.strides[dim] != expected {
+                    return false;
+                }
+                expected *= self.shape[dim] as isize;
+            }
+        }
+        true
+    }
+
+    /// The features a layout shows, for messages, reports and known-deviation signatures.
+    pub fn features(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.is_c_contiguous() {
+            out.push("c-contiguous");
+        }
+        let live: Vec<usize> = (0..self.rank()).filter(|&d| self.shape[d] > 1).collect();
+        if live.iter().any(|&d| self.strides[d] == 0) {
+            out.push("broadcast");
+        }
+        if live.iter().any(|&d| self.strides[d] < 0) {
+            out.push("negative-stride");
+        }
+        if !self.is_c_contiguous() && !live.iter().any(|&d| self.strides[d] <= 0) {
+            out.push("non-c-order");
+        }
+        if self.offset > 0 {
+            out.push("offset");
+        }
+        out
+    }
+}
+
+/// Row-major strides of `shape`.
+pub fn c_strides(shape: &[usize]) -> Vec<isize> {
+    let mut strides = vec![0isize; shape.len()];
+    let mut acc = 1isize;
+    for dim in (0..shape.len()).rev() {
+        strides[dim] = acc;
+        acc = acc.saturating_mul(shape[dim].max(1) as isize);
+    }
+    strides
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(shape: &[usize], strides: &[isize], offset: usize) -> Layout {
+        Layout { shape: shape.to_vec(), strides: strides.to_vec(), offset }
+    }
+
+    #[test]
+    fn addresses_follow_strides_and_offset() {
+        assert_eq!(layout(&[2, 3], &[3, 1], 0).addresses(), vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(layout(&[2, 3], &[1, 2], 0).addresses(), vec![0, 2, 4, 1, 3, 5]);
+        assert_eq!(layout(&[3], &[-2], 4).addresses(), vec![4, 2, 0]);
+        assert_eq!(layout(&[2, 2], &[0, 1], 1).addresses(), vec![1, 2, 1, 2]);
+        assert_eq!(layout(&[], &[], 5).addresses(), vec![5]);
+        assert!(layout(&[2, 0], &[1, 1], 0).addresses().is_empty());
+    }
+
+    #[test]
+    fn validate_accepts_exact_fits_and_refuses_one_past() {
+        assert_eq!(layout(&[2, 3], &[3, 1], 0).validate(6), Ok(()));
+        assert!(matches!(layout(&[2, 3], &[3, 1], 1).validate(6), Err(LayoutError::OutOfBounds { .. })));
+        assert_eq!(layout(&[3], &[-2], 4).validate(5), Ok(()));
+        assert!(matches!(layout(&[3], &[-2], 3).validate(5), Err(LayoutError::OutOfBounds { lowest: -1, .. })));
+        assert_eq!(layout(&[0, 5], &[100, 1], 7).validate(7), Ok(()));
+        assert!(matches!(layout(&[0], &[1], 8).validate(7), Err(LayoutError::OffsetOutOfBounds { .. })));
+        assert_eq!(layout(&[], &[], 0).validate(1), Ok(()));
+        assert!(layout(&[], &[], 0).validate(0).is_err());
+    }
+
+    #[test]
+    fn validate_never_overflows() {
+        let huge = layout(&[usize::MAX, 2], &[1, 1], 0);
+        assert!(matches!(huge.validate(10), Err(LayoutError::TooLarge { .. })));
+        let product = layout(&[1 << 40, 1 << 40], &[1, 1], 0);
+        assert!(matches!(product.validate(10), Err(LayoutError::NumelOverflow { .. })));
+        let far = layout(&[3], &[isize::MAX], 0);
+        assert!(matches!(far.validate(10), Err(LayoutError::OutOfBounds { .. })));
+        let neg = layout(&[3], &[isize::MIN + 1], usize::MAX);
+        assert!(matches!(neg.validate(10), Err(LayoutError::TooLarge { .. }) | Err(LayoutError::OutOfBounds { .. })));
+        assert!(matches!(layout(&[1], &[], 0).validate(1), Err(LayoutError::RankMismatch { .. })));
+    }
+
+    #[test]
+    fn contiguity_ignores_unit_dims() {
+        assert!(layout(&[2, 1, 3], &[3, 99, 1], 0).is_c_contiguous());
+        assert!(!layout(&[2, 3], &[1, 2], 0).is_c_contiguous());
+        assert_eq!(layout(&[2, 3], &[1, 2], 0).features(), vec!["non-c-order"]);
+        assert_eq!(layout(&[2, 3], &[0, -1], 2).features(), vec!["broadcast", "negative-stride", "offset"]);
+    }
+}

@@ -1,0 +1,201 @@
+//! The search loop: draw cases from a strategy with a seeded proptest `TestRunner`, run a check on each, and shrink
+//! the first failure with the strategy's value tree, following proptest's simplify/complicate protocol.
+//!
+//! It lives here rather than in the harness because the property crate's unit tests need the same loop to show that
+//! a planted defect fails and shrinks; the harness adds budgets, events, corpus and known deviations around it.
+//! Invariant: the same seed, stream name and strategy give the same cases in the same order.
+
+use std::time::{Duration, Instant};
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+/// What a check says of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<E> {
+    Pass,
+    /// The case is outside what the property covers (not a failure, but counted).
+    Reject(String),
+    Fail(E),
+}
+
+/// Limits of one search.
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    pub cases: u32,
+    pub seed: u64,
+    /// Stop drawing new cases after this instant (shrinking a failure found before it still runs).
+    pub deadline: Option<Instant>,
+    pub max_shrink_iters: u32,
+    pub max_shrink_time: Duration,
+    /// Give up after this many rejected cases.
+    pub max_rejects: u32,
+}
+
+impl SearchConfig {
+    pub fn new(cases: u32, seed: u64) -> SearchConfig {
+        SearchConfig {
+            cases,
+            seed,
+            deadline: None,
+            max_shrink_iters: 100_000,
+            max_shrink_time: Duration::from_secs(60),
+            max_rejects: cases.saturating_mul(4).max(1000),
+        }
+    }
+}
+
+/// Why the search stopped drawing cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    AllCases,
+    Deadline,
+    TooManyRejects,
+    Failed,
+}
+
+/// The first failure, shrunk.
+#[derive(Debug, Clone)]
+pub struct Found<V, E> {
+    pub minimal: V,
+    pub failure: E,
+    /// The original (unshrunk) failing case.
+    pub original: V,
+    pub shrink_steps: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchReport<V, E> {
+    /// Cases drawn and checked, rejects included (shrink attempts not included).
+    pub cases: u32,
+    pub rejects: u32,
+    pub stop: Stop,
+    pub found: Option<Found<V, E>>,
+}
+
+/// A ChaCha proptest RNG for `seed` and a named stream, so every property has its own sequence for one run seed and
+/// adding a property changes no other property's cases.
+pub fn rng(seed: u64, stream: &str) -> TestRng {
+    // FNV-1a: small, stable across Rust versions (std's hashers are not).
+    let name_hash = stream.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8..16].copy_from_slice(&name_hash.to_le_bytes());
+    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
+}
+
+/// Runs `check` on up to `config.cases` cases of `strategy`; `on_case` hears the count after each case.
+pub fn search<S, E, C, P>(strategy: &S, stream: &str, config: &SearchConfig, mut check: C, mut on_case: P)
+    -> Result<SearchReport<S::Value, E>, String>
+where
+    S: Strategy,
+    S::Value: Clone,
+    C: FnMut(&S::Value) -> Outcome<E>,
+    P: FnMut(u32),
+{
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng(config.seed, stream));
+    let mut report = SearchReport { cases: 0, rejects: 0, stop: Stop::AllCases, found: None };
+    while report.cases < config.cases {
+        if config.deadline.is_some_and(|d| Instant::now() >= d) {
+            report.stop = Stop::Deadline;
+            break;
+        }
+        let mut tree = strategy.new_tree(&mut runner).map_err(|e| format!("cannot draw a case: {e}"))?;
+        let case = tree.current();
+        report.cases += 1;
+        let outcome = check(&case);
+        on_case(report.cases);
+        match outcome {
+            Outcome::Pass => {}
+            Outcome::Reject(_) => {
+                report.rejects += 1;
+                if report.rejects >= config.max_rejects {
+                    report.stop = Stop::TooManyRejects;
+                    break;
+                }
+            }
+            Outcome::Fail(failure) => {
+                report.stop = Stop::Failed;
+                report.found = Some(shrink(&mut tree, case, failure, config, &mut check));
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn shrink<T, E, C>(tree: &mut T, original: T::Value, failure: E, config: &SearchConfig, check: &mut C) -> Found<T::Value, E>
+where
+    T: ValueTree,
+    T::Value: Clone,
+    C: FnMut(&T::Value) -> Outcome<E>,
+{
+    let until = Instant::now() + config.max_shrink_time;
+    let mut found = Found { minimal: original.clone(), failure, original, shrink_steps: 0 };
+    let mut more = tree.simplify();
+    let mut iters = 0;
+    while more && iters < config.max_shrink_iters && Instant::now() < until {
+        iters += 1;
+        let candidate = tree.current();
+        match check(&candidate) {
+            Outcome::Fail(failure) => {
+                found.minimal = candidate;
+                found.failure = failure;
+                found.shrink_steps += 1;
+                more = tree.simplify();
+            }
+            Outcome::Pass | Outcome::Reject(_) => more = tree.complicate(),
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::Dtype;
+    use crate::strategy::{arb_case, CaseSpace};
+
+    #[test]
+    fn finds_and_shrinks_and_counts() {
+        let strategy = arb_case(CaseSpace::all(64).with_dtypes(&[Dtype::I16]));
+        let config = SearchConfig::new(1000, 42);
+        let report = search(
+            &strategy,
+            "t",
+            &config,
+            |c| match c.logical().iter().any(|&b| b == 0x7fff) {
+                true => Outcome::Fail("max"),
+                false => Outcome::Pass,
+            },
+            |_| {},
+        )
+        .unwrap();
+        let found = report.found.expect("i16 max is a special value and is drawn");
+        assert_eq!(report.stop, Stop::Failed);
+        assert_eq!(found.minimal.logical(), vec![0x7fff]);
+        assert_eq!(found.minimal.shape(), &[] as &[usize]);
+        assert!(found.shrink_steps > 0);
+    }
+
+    #[test]
+    fn rejects_are_counted_and_bounded() {
+        let strategy = arb_case(CaseSpace::all(8));
+        let mut config = SearchConfig::new(100, 1);
+        config.max_rejects = 10;
+        let report = search(&strategy, "t", &config, |_| Outcome::<()>::Reject("no".into()), |_| {}).unwrap();
+        assert_eq!((report.cases, report.rejects, report.stop), (10, 10, Stop::TooManyRejects));
+    }
+
+    #[test]
+    fn streams_differ_and_repeat() {
+        let strategy = arb_case(CaseSpace::all(64));
+        let draw = |stream: &str| {
+            let mut seen = Vec::new();
+            search(&strategy, stream, &SearchConfig::new(20, 3), |c| { seen.push(c.clone()); Outcome::<()>::Pass }, |_| {}).unwrap();
+            seen
+        };
+        assert_eq!(draw("a"), draw("a"));
+        assert_ne!(draw("a"), draw("b"));
+    }
+}

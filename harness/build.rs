@@ -1,0 +1,1 @@
+include!("../properties/build.rs");

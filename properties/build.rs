@@ -1,0 +1,20 @@
+//! Puts libtorch's `lib/` on the rpath of this package's binaries and tests, so they find `libtorch_cpu.so` with no
+//! `LD_LIBRARY_PATH` (torch-sys's own rpath flag does not reach downstream binaries). `harness/build.rs` includes this
+//! file, because a link argument only reaches the targets of the package whose build script prints it.
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
+    let Some(libtorch) = std::env::var_os("LIBTORCH").map(PathBuf::from) else {
+        panic!("LIBTORCH is not set (.cargo/config.toml sets it)\n(hint: run `cargo xtask setup` from the repository root)");
+    };
+    let lib = libtorch.join("lib");
+    if !lib.join("libtorch_cpu.so").is_file() {
+        panic!(
+            "no libtorch_cpu.so under {}\n(hint: run `cargo xtask setup` to fetch libtorch 2.11.0)",
+            lib.display()
+        );
+    }
+    println!("cargo:rerun-if-changed={}", lib.display());
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+}

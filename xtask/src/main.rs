@@ -1,0 +1,260 @@
+//! `cargo xtask`: the set-up task of conform.
+//!
+//! libtorch 2.11.0 (what tch 0.24 is built against) is taken from the PyPI wheel `torch==2.11.0`, the only source
+//! reachable here. `setup` downloads the hash-pinned wheels listed in `xtask/libtorch-requirements.txt` with pip,
+//! extracts the CPU part of libtorch into the ignored folder `.libtorch/`, and stamps it; later calls find the stamp
+//! and do nothing. `.cargo/config.toml` points torch-sys at that folder and each crate that links tch adds it to its
+//! rpath, so after set-up plain `cargo test` and `cargo run` work without exported variables.
+//!
+//! `test` and `run` run `setup` first and then the matching cargo command, which is what the README tells a newcomer
+//! to type.
+#![forbid(unsafe_code)]
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The libtorch version tch 0.24 needs; written to `build-version` so torch-sys checks it on every build.
+const LIBTORCH_VERSION: &str = "2.11.0";
+
+/// Files of the torch wheel's `torch/lib` that a CPU build needs (leaving out `libtorch_cuda.so` makes torch-sys
+/// link CPU-only).
+const TORCH_LIBS: &[&str] = &["libtorch_cpu.so", "libc10.so", "libtorch.so", "libgomp.so.1"];
+
+/// `libtorch_cpu.so` needs these two even for CPU use; its RPATH looks for them in `$ORIGIN/../../nvidia/cu13/lib`.
+const CUDA_RUNTIME_LIBS: &[&str] = &["libcudart.so.13", "libcupti.so.13"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "setup" => setup(rest.iter().any(|a| a == "--force")).map(|_| ExitCode::SUCCESS),
+        "check" => check().map(|_| ExitCode::SUCCESS),
+        "test" => setup(false).and_then(|_| cargo(&["test", "--workspace"], rest)),
+        "run" => setup(false).and_then(|_| cargo(&["run", "--quiet", "--package", "conform-harness", "--", "run"], rest)),
+        "help" | "--help" | "-h" => {
+            println!("{HELP}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(format!("unknown task `{other}`\n(hint: run `cargo xtask help` for the list of tasks)")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+const HELP: &str = "\
+cargo xtask <task>
+
+tasks:
+  setup [--force]   fetch libtorch 2.11.0 from the PyPI wheel into .libtorch/ (once; --force fetches again)
+  check             verify .libtorch/ without fetching anything
+  test [ARGS...]    setup, then `cargo test --workspace ARGS...`
+  run [ARGS...]     setup, then `conform run ARGS...` (the conformance suite on CPU)";
+
+fn repo_root() -> PathBuf {
+    // xtask/Cargo.toml sits one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the workspace").to_path_buf()
+}
+
+fn cargo(base: &[&str], rest: &[String]) -> Result<ExitCode, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(base)
+        .args(rest)
+        .current_dir(repo_root())
+        .status()
+        .map_err(|e| format!("cannot start `{cargo}`: {e}"))?;
+    Ok(ExitCode::from(status.code().unwrap_or(2).clamp(0, 255) as u8))
+}
+
+struct Paths {
+    requirements: PathBuf,
+    root: PathBuf,
+    libtorch: PathBuf,
+    stamp: PathBuf,
+}
+
+fn paths() -> Paths {
+    let repo = repo_root();
+    let root = repo.join(".libtorch");
+    Paths {
+        requirements: repo.join("xtask/libtorch-requirements.txt"),
+        libtorch: root.join("libtorch"),
+        stamp: root.join("STAMP"),
+        root,
+    }
+}
+
+/// Why `.libtorch/` cannot be used as it is, or `None` when it is complete and matches the pinned wheels.
+fn problem(p: &Paths) -> Result<Option<String>, String> {
+    let wanted = fs::read_to_string(&p.requirements)
+        .map_err(|e| format!("cannot read {}: {e}", p.requirements.display()))?;
+    match fs::read_to_string(&p.stamp) {
+        Err(_) => return Ok(Some(format!("{} is missing or was not completed", p.root.display()))),
+        Ok(stamp) if stamp != wanted => {
+            return Ok(Some("it was fetched from other wheels than xtask/libtorch-requirements.txt pins".into()))
+        }
+        Ok(_) => {}
+    }
+    match fs::read_to_string(p.libtorch.join("build-version")) {
+        Ok(v) if v.trim() == LIBTORCH_VERSION => {}
+        Ok(v) => return Ok(Some(format!("it holds libtorch {} but tch 0.24 needs {LIBTORCH_VERSION}", v.trim()))),
+        Err(_) => return Ok(Some("its build-version file is missing".into())),
+    }
+    let needed = TORCH_LIBS
+        .iter()
+        .map(|l| p.libtorch.join("lib").join(l))
+        .chain(CUDA_RUNTIME_LIBS.iter().map(|l| p.root.join("nvidia/cu13/lib").join(l)))
+        .chain([p.libtorch.join("include/torch/csrc/api/include/torch/torch.h")]);
+    for file in needed {
+        if !file.is_file() {
+            return Ok(Some(format!("{} is missing", file.display())));
+        }
+    }
+    Ok(None)
+}
+
+fn check() -> Result<(), String> {
+    let p = paths();
+    match problem(&p)? {
+        None => {
+            println!("libtorch {LIBTORCH_VERSION} ready at {}", p.libtorch.display());
+            Ok(())
+        }
+        Some(why) => Err(format!("libtorch is not usable: {why}\n(hint: run `cargo xtask setup`)")),
+    }
+}
+
+fn setup(force: bool) -> Result<(), String> {
+    let p = paths();
+    if !force {
+        if problem(&p)?.is_none() {
+            return Ok(());
+        }
+    }
+    eprintln!("conform: fetching libtorch {LIBTORCH_VERSION} from the PyPI wheel (about 540 MB, once)…");
+    let wheels = p.root.with_file_name(".libtorch-wheels");
+    let staging = p.root.with_file_name(".libtorch-staging");
+    for dir in [&wheels, &staging] {
+        remove_dir_if_present(dir)?;
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    // Pinned by hash, so the platform and interpreter tags only help pip find the one file each line allows.
+    let status = Command::new(&python)
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes"])
+        .args(["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"])
+        .args(["--platform", "manylinux_2_28_x86_64", "--platform", "manylinux_2_25_x86_64"])
+        .args(["--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64"])
+        .arg("--requirement")
+        .arg(&p.requirements)
+        .arg("--dest")
+        .arg(&wheels)
+        .status()
+        .map_err(|e| {
+            format!("cannot start `{python} -m pip`: {e}\n(hint: install Python 3 with pip, or set PYTHON to one)")
+        })?;
+    if !status.success() {
+        return Err(format!(
+            "pip could not download the pinned libtorch wheels ({status})\n(hint: check that PyPI is reachable; \
+             the hashes in xtask/libtorch-requirements.txt are checked by pip)"
+        ));
+    }
+    let torch_wheel = find_wheel(&wheels, "torch-")?;
+    extract(&torch_wheel, &staging, |name| {
+        if let Some(rest) = name.strip_prefix("torch/include/") {
+            return Some(PathBuf::from("libtorch/include").join(rest));
+        }
+        let lib = name.strip_prefix("torch/lib/")?;
+        TORCH_LIBS.contains(&lib).then(|| PathBuf::from("libtorch/lib").join(lib))
+    })?;
+    for prefix in ["nvidia_cuda_runtime-", "nvidia_cuda_cupti-"] {
+        extract(&find_wheel(&wheels, prefix)?, &staging, |name| {
+            let lib = name.strip_prefix("nvidia/cu13/lib/")?;
+            CUDA_RUNTIME_LIBS.contains(&lib).then(|| PathBuf::from("nvidia/cu13/lib").join(lib))
+        })?;
+    }
+    let version = read_member(&torch_wheel, "torch/version.py")?;
+    if !version.contains(&format!("__version__ = '{LIBTORCH_VERSION}")) {
+        return Err(format!("the torch wheel is not version {LIBTORCH_VERSION}: its version.py says\n{version}"));
+    }
+    write(&staging.join("libtorch/build-version"), LIBTORCH_VERSION)?;
+    let requirements = fs::read_to_string(&p.requirements).map_err(|e| e.to_string())?;
+    write(&staging.join("STAMP"), &requirements)?;
+    remove_dir_if_present(&p.root)?;
+    fs::rename(&staging, &p.root).map_err(|e| format!("cannot move {} into place: {e}", staging.display()))?;
+    remove_dir_if_present(&wheels)?;
+    match problem(&p)? {
+        None => {
+            eprintln!("conform: libtorch {LIBTORCH_VERSION} ready at {}", p.libtorch.display());
+            Ok(())
+        }
+        Some(why) => Err(format!("libtorch was extracted but is not usable: {why}")),
+    }
+}
+
+fn find_wheel(dir: &Path, prefix: &str) -> Result<PathBuf, String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with(prefix) && name.ends_with(".whl")
+        })
+        .ok_or_else(|| format!("pip left no `{prefix}*.whl` in {}", dir.display()))
+}
+
+fn open_wheel(wheel: &Path) -> Result<zip::ZipArchive<fs::File>, String> {
+    let file = fs::File::open(wheel).map_err(|e| format!("cannot open {}: {e}", wheel.display()))?;
+    zip::ZipArchive::new(file).map_err(|e| format!("{} is not a readable wheel: {e}", wheel.display()))
+}
+
+/// Copies each member that `select` maps to a relative path into `dest`.
+fn extract(wheel: &Path, dest: &Path, select: impl Fn(&str) -> Option<PathBuf>) -> Result<(), String> {
+    let mut archive = open_wheel(wheel)?;
+    for index in 0..archive.len() {
+        let mut member = archive.by_index(index).map_err(|e| format!("{}: {e}", wheel.display()))?;
+        if member.is_dir() {
+            continue;
+        }
+        let Some(relative) = select(member.name()) else { continue };
+        // Member names come from a hash-checked wheel, but a `..` would still escape `dest`: refuse it.
+        if relative.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            return Err(format!("{} holds an unsafe member name {:?}", wheel.display(), member.name()));
+        }
+        let target = dest.join(relative);
+        fs::create_dir_all(target.parent().expect("joined path has a parent")).map_err(|e| e.to_string())?;
+        let mut out = fs::File::create(&target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+        io::copy(&mut member, &mut out).map_err(|e| format!("cannot extract {}: {e}", target.display()))?;
+    }
+    Ok(())
+}
+
+fn read_member(wheel: &Path, name: &str) -> Result<String, String> {
+    let mut archive = open_wheel(wheel)?;
+    let mut member = archive.by_name(name).map_err(|e| format!("{} has no {name}: {e}", wheel.display()))?;
+    let mut text = String::new();
+    io::Read::read_to_string(&mut member, &mut text).map_err(|e| e.to_string())?;
+    Ok(text)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn remove_dir_if_present(dir: &Path) -> Result<(), String> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot remove {}: {e}", dir.display())),
+    }
+}
