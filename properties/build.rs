@@ -1,9 +1,9 @@
 //! Puts libtorch's `lib/` on the rpath of this package's binaries and tests, so they find `libtorch_cpu.so` with no
-//! `LD_LIBRARY_PATH` (torch-sys's own rpath flag does not reach downstream binaries). `harness/build.rs` includes this
+//! `LD_LIBRARY_PATH` (torch-sys's own rpath flag does not reach downstream binaries). `harness/build.rs` uses this
 //! file, because a link argument only reaches the targets of the package whose build script prints it.
 use std::path::PathBuf;
 
-fn main() {
+pub fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     let Some(libtorch) = std::env::var_os("LIBTORCH").map(PathBuf::from) else {
         panic!("LIBTORCH is not set (.cargo/config.toml sets it)\n(hint: run `cargo xtask setup` from the repository root)");
@@ -15,6 +15,8 @@ fn main() {
             lib.display()
         );
     }
-    println!("cargo:rerun-if-changed={}", lib.display());
+    let version = std::fs::read_to_string(libtorch.join("build-version")).unwrap_or_else(|_| "unknown".into());
+    println!("cargo:rustc-env=CONFORM_LIBTORCH_VERSION={}", version.trim());
+    println!("cargo:rerun-if-changed={}", libtorch.join("build-version").display());
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
 }

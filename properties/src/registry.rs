@@ -1,0 +1,27 @@
+//! Every property conform knows, in a stable order (family, then name within the family).
+
+use crate::property::Property;
+use crate::{dtype, roundtrip};
+
+pub fn registry() -> Vec<Property> {
+    let mut all = roundtrip::properties();
+    all.extend(dtype::properties());
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_prefixed_by_family() {
+        let all = registry();
+        let mut names: Vec<&str> = all.iter().map(|p| p.name).collect();
+        for p in &all {
+            assert!(p.name.starts_with(&format!("{}::", p.family)), "{}", p.name);
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+    }
+}
