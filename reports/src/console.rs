@@ -1,0 +1,114 @@
+//! Console output: a progress bar per property while the run goes (from events), then the summary table and the
+//! account of each failure (from the report).
+
+use std::fmt::Write as _;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::events::Event;
+use crate::model::{PropertyReport, Report, Status};
+
+/// The summary table, one row per property, then a totals line.
+pub fn summary_table(report: &Report) -> String {
+    let width = report.properties.iter().map(|p| p.name.len()).max().unwrap_or(8).max(8);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:<6}  {:>7}  {:>7}  {:>6}  {:>8}  {:>9}",
+        "property", "status", "cases", "rejects", "known", "time", "cases/s"
+    );
+    for p in &report.properties {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<6}  {:>7}  {:>7}  {:>6}  {:>7.2}s  {:>9.1}",
+            p.name,
+            p.status.label(),
+            p.cases,
+            p.rejects,
+            p.known_hits,
+            p.duration_s,
+            p.cases_per_s
+        );
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{} properties: {} pass, {} fail, {} known, {} fixed, {} skip (seed {}, {:.1}s)",
+        report.properties.len(),
+        s.pass,
+        s.fail,
+        s.known,
+        s.fixed,
+        s.skip,
+        report.seed,
+        report.duration_s
+    );
+    out
+}
+
+/// What a person needs about one property that did not pass: the minimal case, the message, a repro command, and
+/// for a stale known deviation the replay result.
+pub fn details(p: &PropertyReport) -> String {
+    let mut out = String::new();
+    if let Some(c) = &p.counterexample {
+        let case = serde_json::to_string(&c.case).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{name} FAILED after {cases} cases ({steps} shrink steps)",
+            name = p.name,
+            cases = c.cases_before_failure,
+            steps = c.shrink_steps
+        );
+        let _ = writeln!(out, "minimal failing input: {case}");
+        let _ = writeln!(out, "{}", c.message);
+        let _ = writeln!(out, "signature: {}", c.signature);
+        let _ = writeln!(out, "repro: {}", c.repro);
+    }
+    for k in p.known.iter().filter(|k| !k.reproduced) {
+        let _ = writeln!(out, "{name} FIXED? known deviation no longer reproduces: {sig}", name = p.name, sig = k.signature);
+        let _ = writeln!(out, "replay of its evidence: {}", k.replay_message);
+        let _ = writeln!(out, "(hint: if libtorch really changed, remove the entry from known-deviations.toml)");
+    }
+    if let (Status::Skip, Some(why)) = (p.status, &p.skip_reason) {
+        let _ = writeln!(out, "{} skipped: {why}", p.name);
+    }
+    out
+}
+
+/// Draws one progress bar per property from the runner's events; hidden when stderr is not a terminal.
+#[derive(Default)]
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn handle(&mut self, event: &Event<'_>) {
+        match *event {
+            Event::RunStarted { properties, seed, cases } => {
+                eprintln!("conform: {properties} properties, up to {cases} cases each, seed {seed}");
+            }
+            Event::PropertyStarted { name, cases } => {
+                let bar = ProgressBar::new(cases as u64);
+                bar.set_style(
+                    ProgressStyle::with_template("{msg:48} [{bar:30}] {pos:>6}/{len:6} {per_sec:>12}")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                bar.set_message(name.to_string());
+                self.bar = Some(bar);
+            }
+            Event::CaseFinished { done, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_position(done as u64);
+                }
+            }
+            Event::PropertyFinished { report } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                eprintln!("{:<48} {:<6} {:>7} cases {:>7.2}s", report.name, report.status.label(), report.cases, report.duration_s);
+            }
+            Event::RunFinished { .. } => {}
+        }
+    }
+}

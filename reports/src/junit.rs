@@ -1,0 +1,34 @@
+//! JUnit XML for CI systems: one test case per property, failures carrying the counterexample.
+
+use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+
+use crate::model::{Report, Status};
+
+pub fn to_junit(report: &Report) -> Result<String, quick_junit::SerializeError> {
+    let mut junit = JunitReport::new("conform");
+    let mut suite = TestSuite::new("conform");
+    for p in &report.properties {
+        let status = match p.status {
+            Status::Pass | Status::Known => TestCaseStatus::success(),
+            Status::Skip => {
+                let mut s = TestCaseStatus::skipped();
+                if let Some(why) = &p.skip_reason {
+                    s.set_message(why.as_str());
+                }
+                s
+            }
+            Status::Fail | Status::Fixed => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(p.status.label());
+                s.set_description(crate::console::details(p));
+                s
+            }
+        };
+        let mut case = TestCase::new(p.name.as_str(), status);
+        case.set_classname(p.family.as_str());
+        case.set_time(std::time::Duration::from_secs_f64(p.duration_s.max(0.0)));
+        suite.add_test_case(case);
+    }
+    junit.add_test_suite(suite);
+    junit.to_string()
+}
