@@ -3,7 +3,8 @@
 //!
 //! Shrinking order, repeated until a whole pass changes nothing: fewer dimensions (a dimension is dropped by keeping
 //! the slice at index 0), then smaller sides (size 0, either half, all but the last or the first element), then
-//! simpler layouts (offset 0, C order, no reversed, broadcast or stepped dimension), then simpler values (toward 0,
+//! simpler layouts (offset 0, C order, no reversed, broadcast or stepped dimension, smaller steps), then simpler
+//! values (toward 0,
 //! see [`crate::values::simpler`]). The dtype never shrinks: a defect of one dtype must stay visible.
 //!
 //! A case is built from a recipe: the logical values in row-major order, and a physical layout made by placing the
@@ -292,12 +293,13 @@ impl Recipe {
                     (_, 1..) => return Skip,
                     (0, _) => out.offset = 0,
                     (1, _) => out.order = (0..rank).collect(),
-                    (k, _) if k - 2 < 3 * rank => {
-                        let dim = (k - 2) / 3;
-                        match (k - 2) % 3 {
+                    (k, _) if k - 2 < 4 * rank => {
+                        let dim = (k - 2) / 4;
+                        match (k - 2) % 4 {
                             0 => out.reversed[dim] = false,
                             1 => out.broadcast[dim] = false,
-                            _ => out.step[dim] = 1,
+                            2 => out.step[dim] = 1,
+                            _ => out.step[dim] = out.step[dim].saturating_sub(1).max(1),
                         }
                     }
                     _ => return Done,

@@ -1,1 +1,11 @@
-//! stub
+//! conform's harness: run settings, known deviations, the runner, and the `conform` CLI. The `cargo test` entry
+//! (`tests/conformance.rs`) and the binary (`src/main.rs`) are thin layers over this crate.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod known;
+pub mod runner;
+
+/// The repository's known-deviations file, for the `cargo test` entry.
+pub const KNOWN_DEVIATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../known-deviations.toml");

@@ -14,7 +14,7 @@ use crate::with_elem;
 /// Why a conversion did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
-    #[error("libtorch: {0}")]
+    #[error("tch: {0}")]
     Tch(#[from] tch::TchError),
     #[error("tensor of kind {kind:?} cannot become an array of {wanted} without a cast\n(hint: cast first with `to_kind`, or ask for an array of {actual})")]
     KindMismatch { kind: Kind, wanted: Dtype, actual: String },

@@ -1,0 +1,153 @@
+//! Run settings from `CONFORM_*` environment variables and CLI flags. A bad value is an error that names the
+//! variable or flag and how to fix it, never a silent default.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use conform_generators::DEFAULT_MAX_NUMEL;
+
+/// Cases per property for `conform run` when neither `--cases` nor `CONFORM_CASES` says.
+pub const DEFAULT_CASES: u32 = 1_000_000;
+/// Cases per property for `cargo test` trials (small: the suite must stay quick); `CONFORM_CASES` raises it.
+pub const DEFAULT_TEST_CASES: u32 = 1000;
+/// Total time budget of `conform run` (`--budget`, `CONFORM_BUDGET`), shared out evenly over the properties.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunConfig {
+    /// Cases per property (`--cases`, `CONFORM_CASES`).
+    pub cases: u32,
+    /// Run seed (`--seed`, `CONFORM_SEED`); random when unset, and always printed.
+    pub seed: u64,
+    /// Total time budget (`--budget`, `CONFORM_BUDGET`); `None` means no limit.
+    pub budget: Option<Duration>,
+    /// The one size knob (`CONFORM_MAX_NUMEL`, `--max-numel`).
+    pub max_numel: usize,
+    /// Where report.json goes (`--out`, `CONFORM_OUT`).
+    pub out_dir: PathBuf,
+    /// Fail the run when a known deviation is fixed (`--strict`).
+    pub strict: bool,
+}
+
+/// A bad setting: which one, the value, and what would be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {source_name} `{value}`: {why}\n(hint: {hint})")]
+pub struct ConfigError {
+    pub source_name: String,
+    pub value: String,
+    pub why: String,
+    pub hint: &'static str,
+}
+
+/// Reads `var` from the environment and parses it, or `None` when unset.
+pub fn env<T>(var: &str, parse: fn(&str) -> Result<T, String>, hint: &'static str) -> Result<Option<T>, ConfigError> {
+    match std::env::var(var) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => {
+            Err(ConfigError { source_name: var.into(), value: format!("{v:?}"), why: "not UTF-8".into(), hint })
+        }
+        Ok(value) => parse(&value)
+            .map(Some)
+            .map_err(|why| ConfigError { source_name: var.into(), value, why, hint }),
+    }
+}
+
+pub fn parse_count(text: &str) -> Result<u32, String> {
+    match u32::from_str(text.trim()) {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    match t.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => u64::from_str(t),
+    }
+    .map_err(|e| e.to_string())
+}
+
+pub fn parse_numel(text: &str) -> Result<usize, String> {
+    match usize::from_str(text.trim()) {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) if n > 1 << 24 => Err("more than 16777216 elements per case would exhaust memory".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `90s`, `2m`, `1500ms`, `1h`, or `none` (no limit).
+pub fn parse_budget(text: &str) -> Result<Option<Duration>, String> {
+    let t = text.trim();
+    if t == "none" {
+        return Ok(None);
+    }
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or("missing unit")?;
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().map_err(|_| format!("`{number}` is not a number"))?;
+    let seconds = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown unit `{other}`")),
+    };
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        return Err("must be positive".into());
+    }
+    Ok(Some(Duration::from_secs_f64(seconds)))
+}
+
+pub const CASES_HINT: &str = "a whole number of cases per property, at least 1, e.g. 500";
+pub const SEED_HINT: &str = "a u64 in decimal or 0x-prefixed hex, e.g. 12345";
+pub const NUMEL_HINT: &str = "a whole number of elements per case between 1 and 16777216, e.g. 64";
+pub const BUDGET_HINT: &str = "a duration with a unit (ms, s, m, h), e.g. 90s or 2m, or `none`";
+
+/// A seed from the clock, for runs that name none (printed, so the run can be repeated).
+pub fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ ((nanos >> 64) as u64) ^ (std::process::id() as u64).rotate_left(32)
+}
+
+impl RunConfig {
+    /// The settings of a `cargo test` run: environment only, small default case count.
+    pub fn from_env_for_tests() -> Result<RunConfig, ConfigError> {
+        Ok(RunConfig {
+            cases: env("CONFORM_CASES", parse_count, CASES_HINT)?.unwrap_or(DEFAULT_TEST_CASES),
+            seed: env("CONFORM_SEED", parse_seed, SEED_HINT)?.unwrap_or_else(fresh_seed),
+            budget: env("CONFORM_BUDGET", parse_budget, BUDGET_HINT)?.flatten(),
+            max_numel: env("CONFORM_MAX_NUMEL", parse_numel, NUMEL_HINT)?.unwrap_or(DEFAULT_MAX_NUMEL),
+            out_dir: PathBuf::from("target/conform"),
+            strict: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_parse_with_units_and_refuse_nonsense() {
+        assert_eq!(parse_budget("90s"), Ok(Some(Duration::from_secs(90))));
+        assert_eq!(parse_budget("2m"), Ok(Some(Duration::from_secs(120))));
+        assert_eq!(parse_budget("1500ms"), Ok(Some(Duration::from_millis(1500))));
+        assert_eq!(parse_budget("none"), Ok(None));
+        assert_eq!(parse_budget("90"), Err("missing unit".into()));
+        assert_eq!(parse_budget("5d"), Err("unknown unit `d`".into()));
+        assert_eq!(parse_budget("0s"), Err("must be positive".into()));
+    }
+
+    #[test]
+    fn counts_seeds_and_sizes() {
+        assert_eq!(parse_count("0"), Err("must be at least 1".into()));
+        assert!(parse_count("ten").is_err());
+        assert_eq!(parse_seed("0x10"), Ok(16));
+        assert!(parse_numel("100000000").is_err());
+        let err = ConfigError { source_name: "CONFORM_CASES".into(), value: "x".into(), why: "bad".into(), hint: CASES_HINT };
+        assert_eq!(err.to_string(), format!("invalid CONFORM_CASES `x`: bad\n(hint: {CASES_HINT})"));
+    }
+}

@@ -1,0 +1,204 @@
+//! The runner: for each property, replay the evidence of its known deviations, then search for new failures with
+//! the property's strategy under the run's seed, case count and time budget, and shrink the first one.
+//!
+//! Invariant: a failure whose signature is a known deviation of the property is counted and tolerated, so the
+//! search goes on looking for new deviations behind it; whether a known deviation still exists is decided by
+//! replaying its recorded evidence (deterministic), never by whether random search happened to hit it.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use conform_generators::search::{search, Outcome, SearchConfig, Stop};
+use conform_generators::{arb_case, TensorCase};
+use conform_properties::{outcome, CaseError, Property};
+use conform_reports::{
+    ClaimReport, Counterexample, Event, KnownReport, PropertyReport, Report, Settings, Status, Summary, FORMAT_VERSION,
+};
+
+use crate::config::RunConfig;
+use crate::known::KnownDeviation;
+
+/// Runs one check on one case, turning a panic (a tch wrapper that unwraps) into a failure.
+pub fn run_check(property: &Property, case: &TensorCase) -> Result<(), CaseError> {
+    match catch_unwind(AssertUnwindSafe(|| (property.check)(case))) {
+        Ok(result) => result,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "non-string panic".into());
+            let first = text.lines().next().unwrap_or_default();
+            Err(CaseError::fail(format!("check panicked: {first}"), format!("the check panicked: {text}")))
+        }
+    }
+}
+
+/// Runs one property; `deadline` ends its search (shrinking a failure found before it still completes).
+pub fn run_property(
+    property: &Property,
+    config: &RunConfig,
+    known: &[&KnownDeviation],
+    deadline: Option<Instant>,
+    on_event: &mut dyn FnMut(&Event<'_>),
+) -> PropertyReport {
+    let started = Instant::now();
+    let known_reports: Vec<KnownReport> = known.iter().map(|k| replay_known(property, k)).collect();
+
+    on_event(&Event::PropertyStarted { name: property.name, cases: config.cases });
+    let strategy = arb_case((property.space)(config.max_numel));
+    let search_config = SearchConfig { deadline, ..SearchConfig::new(config.cases, config.seed) };
+    let mut known_hits = 0u32;
+    let check = |case: &TensorCase| match outcome(run_check(property, case)) {
+        Outcome::Fail(f) if known.iter().any(|k| k.signature == f.signature) => {
+            known_hits += 1;
+            Outcome::Pass
+        }
+        other => other,
+    };
+    let searched = search(&strategy, property.name, &search_config, check, |done| {
+        on_event(&Event::CaseFinished { name: property.name, done })
+    });
+    let duration = started.elapsed();
+
+    let (cases, rejects, stop, counterexample) = match searched {
+        Ok(r) => {
+            let counterexample = r.found.map(|f| Counterexample {
+                case: serde_json::to_value(&f.minimal).expect("a case serialises"),
+                message: f.failure.message,
+                signature: f.failure.signature,
+                cases_before_failure: r.cases,
+                shrink_steps: f.shrink_steps,
+                repro: repro_command(property.name, config, r.cases),
+            });
+            (r.cases, r.rejects, r.stop, counterexample)
+        }
+        // Only a property whose case space is empty gets here: a defect of the property, reported as a failure.
+        Err(message) => (0, 0, Stop::Failed, Some(Counterexample {
+            case: serde_json::Value::Null,
+            message,
+            signature: "cannot draw cases".into(),
+            cases_before_failure: 0,
+            shrink_steps: 0,
+            repro: repro_command(property.name, config, 1),
+        })),
+    };
+    let status = match (&counterexample, known_reports.iter().any(|k| !k.reproduced), known_reports.is_empty()) {
+        (Some(_), _, _) => Status::Fail,
+        (None, true, _) => Status::Fixed,
+        (None, false, false) => Status::Known,
+        (None, false, true) => Status::Pass,
+    };
+    let report = PropertyReport {
+        name: property.name.to_string(),
+        family: property.family.to_string(),
+        device: "cpu".into(),
+        doc: property.doc.to_string(),
+        status,
+        cases,
+        rejects,
+        known_hits,
+        duration_s: duration.as_secs_f64(),
+        cases_per_s: cases as f64 / duration.as_secs_f64().max(1e-9),
+        stopped_by: stop_name(stop).into(),
+        claims: property.claims.iter().map(|c| c.id().to_string()).collect(),
+        counterexample,
+        known: known_reports,
+        skip_reason: None,
+    };
+    on_event(&Event::PropertyFinished { report: &report });
+    report
+}
+
+/// Replays a known deviation's evidence: it must still fail with the recorded signature.
+fn replay_known(property: &Property, known: &KnownDeviation) -> KnownReport {
+    let (reproduced, replay_message) = match run_check(property, &known.evidence) {
+        Err(CaseError::Fail(f)) if f.signature == known.signature => (true, f.message),
+        Err(CaseError::Fail(f)) => (false, format!("fails differently now: {} ({})", f.message, f.signature)),
+        Err(CaseError::Reject(why)) => (false, format!("rejected: {why}")),
+        Ok(()) => (false, "the evidence case passes now".into()),
+    };
+    KnownReport { signature: known.signature.clone(), reason: known.reason.clone(), reproduced, replay_message }
+}
+
+fn stop_name(stop: Stop) -> &'static str {
+    match stop {
+        Stop::AllCases => "all-cases",
+        Stop::Deadline => "budget",
+        Stop::TooManyRejects => "too-many-rejects",
+        Stop::Failed => "failed",
+    }
+}
+
+/// The command that draws the same cases again: the property's stream depends only on the seed and its name.
+pub fn repro_command(name: &str, config: &RunConfig, cases: u32) -> String {
+    let numel = match config.max_numel {
+        conform_generators::DEFAULT_MAX_NUMEL => String::new(),
+        n => format!(" --max-numel {n}"),
+    };
+    format!("conform run --property {name} --seed {} --cases {cases} --budget none{numel}", config.seed)
+}
+
+/// Runs `properties` in order, sharing the budget out evenly over what is left, and builds the report.
+pub fn run(
+    properties: &[Property],
+    config: &RunConfig,
+    known: &[KnownDeviation],
+    on_event: &mut dyn FnMut(&Event<'_>),
+) -> Report {
+    let started = Instant::now();
+    on_event(&Event::RunStarted { properties: properties.len(), seed: config.seed, cases: config.cases });
+    let mut reports = Vec::with_capacity(properties.len());
+    for (i, property) in properties.iter().enumerate() {
+        let deadline = config.budget.map(|budget| {
+            let left = budget.saturating_sub(started.elapsed());
+            Instant::now() + left / (properties.len() - i) as u32
+        });
+        let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
+        reports.push(run_property(property, config, &mine, deadline, on_event));
+    }
+    let report = Report {
+        format_version: FORMAT_VERSION,
+        conform_version: env!("CARGO_PKG_VERSION").into(),
+        libtorch_version: conform_properties::LIBTORCH_VERSION.into(),
+        tch_version: conform_properties::TCH_VERSION.into(),
+        seed: config.seed,
+        settings: Settings {
+            cases: config.cases,
+            budget_s: config.budget.map(|b: Duration| b.as_secs_f64()),
+            max_numel: config.max_numel,
+            strict: config.strict,
+        },
+        duration_s: started.elapsed().as_secs_f64(),
+        claims: claims(properties, &reports),
+        summary: Summary::of(&reports),
+        properties: reports,
+    };
+    on_event(&Event::RunFinished { report: &report });
+    report
+}
+
+fn claims(properties: &[Property], reports: &[PropertyReport]) -> Vec<ClaimReport> {
+    conform_properties::Claim::ALL
+        .iter()
+        .filter_map(|claim| {
+            let bearing: Vec<String> = properties
+                .iter()
+                .zip(reports)
+                .filter(|(p, _)| p.claims.contains(claim))
+                .map(|(p, r)| format!("{}: {}", p.name, r.status.label()))
+                .collect();
+            (!bearing.is_empty()).then(|| ClaimReport { id: claim.id().into(), quote: claim.quote().into(), properties: bearing })
+        })
+        .collect()
+}
+
+/// The run's exit code: 0 conformant or only known deviations, 1 a new deviation (or, under `strict`, a fixed one).
+pub fn exit_code(report: &Report, strict: bool) -> u8 {
+    let s = &report.summary;
+    if s.fail > 0 || (strict && s.fixed > 0) {
+        1
+    } else {
+        0
+    }
+}
