@@ -3,7 +3,7 @@
 //!
 //! Shrinking order, repeated until a whole pass changes nothing: fewer dimensions (a dimension is dropped by keeping
 //! the slice at index 0), then smaller sides (size 0, either half, all but the last or the first element), then
-//! simpler layouts (offset 0, C order, no reversed, broadcast or stepped dimension, smaller steps), then simpler
+//! simpler layouts (smaller offset, C order, no reversed, broadcast or stepped dimension, smaller steps), then simpler
 //! values (toward 0,
 //! see [`crate::values::simpler`]). The dtype never shrinks: a defect of one dtype must stay visible.
 //!
@@ -292,10 +292,11 @@ impl Recipe {
                 match (i, j) {
                     (_, 1..) => return Skip,
                     (0, _) => out.offset = 0,
-                    (1, _) => out.order = (0..rank).collect(),
-                    (k, _) if k - 2 < 4 * rank => {
-                        let dim = (k - 2) / 4;
-                        match (k - 2) % 4 {
+                    (1, _) => out.offset = out.offset.saturating_sub(1),
+                    (2, _) => out.order = (0..rank).collect(),
+                    (k, _) if k - 3 < 4 * rank => {
+                        let dim = (k - 3) / 4;
+                        match (k - 3) % 4 {
                             0 => out.reversed[dim] = false,
                             1 => out.broadcast[dim] = false,
                             2 => out.step[dim] = 1,

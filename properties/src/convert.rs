@@ -5,10 +5,11 @@
 //! error, and bits pass through unchanged.
 
 use conform_generators::{Dtype, TensorCase};
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, ShapeBuilder};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use tch::{Kind, Tensor};
 
 use crate::element::{dtype_of, kind_of, Elem};
+use crate::view::array_view;
 use crate::with_elem;
 
 /// Why a conversion did not happen.
@@ -42,33 +43,6 @@ impl ArrayBits {
 pub fn storage_of<T: Elem>(case: &TensorCase) -> Vec<T> {
     debug_assert_eq!(T::DTYPE, case.dtype());
     case.storage().iter().map(|&b| T::from_raw(b)).collect()
-}
-
-/// A view of `data` with exactly the case's shape, strides and offset — an array as a user holds it, strided,
-/// reversed or broadcast. Built from safe ndarray calls: positive strides over the lowest addressed element, then
-/// reversed axes inverted.
-pub fn array_view<'a, T: Elem>(case: &TensorCase, data: &'a [T]) -> ArrayViewD<'a, T> {
-    let layout = case.layout();
-    if case.numel() == 0 {
-        // Nothing is addressed, so no element of `data` is reachable; ndarray still bounds-checks the strides.
-        return ArrayViewD::from_shape(IxDyn(&layout.shape), &data[..0]).expect("an empty view fits an empty slice");
-    }
-    let mut lowest = layout.offset;
-    for (&n, &s) in layout.shape.iter().zip(&layout.strides) {
-        if s < 0 {
-            lowest -= (n - 1) * s.unsigned_abs();
-        }
-    }
-    let strides: Vec<usize> = layout.strides.iter().map(|s| s.unsigned_abs()).collect();
-    let shape = IxDyn(&layout.shape).strides(IxDyn(&strides));
-    let mut view = ArrayViewD::from_shape(shape, &data[lowest..])
-        .expect("a validated case layout fits its storage");
-    for (dim, &s) in layout.strides.iter().enumerate() {
-        if s < 0 {
-            view.invert_axis(Axis(dim));
-        }
-    }
-    view
 }
 
 /// The project's copying conversion, array → tensor: logical order, any layout, bits unchanged. The kind comes from
@@ -127,7 +101,7 @@ impl ToTensor {
             run: Box::new(|case| {
                 with_elem!(case.dtype(), T => {
                     let data = storage_of::<T>(case);
-                    Ok(Tensor::try_from(&array_view(case, &data))?)
+                    Ok(Tensor::try_from(&array_view(case.layout(), &data))?)
                 })
             }),
         }
@@ -137,7 +111,7 @@ impl ToTensor {
     pub fn copying() -> ToTensor {
         ToTensor {
             name: "conform copy_to_tensor",
-            run: Box::new(|case| with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case, &storage_of::<T>(case))))),
+            run: Box::new(|case| with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case))))),
         }
     }
 }
@@ -178,13 +152,13 @@ mod tests {
     fn views_follow_the_layout_exactly() {
         let c = case(Dtype::I32, &[2, 3], &[-1, 2], 1, vec![10, 11, 12, 13, 14, 15, 16]);
         let data = storage_of::<i32>(&c);
-        let view = array_view(&c, &data);
+        let view = array_view(c.layout(), &data);
         let seen: Vec<u64> = view.iter().map(|x| x.raw()).collect();
         assert_eq!(seen, c.logical());
         assert_eq!(seen, vec![11, 13, 15, 10, 12, 14]);
         let broadcast = case(Dtype::U8, &[3, 2], &[0, 1], 0, vec![1, 2]);
         let data = storage_of::<u8>(&broadcast);
-        assert_eq!(array_view(&broadcast, &data).iter().copied().collect::<Vec<_>>(), vec![1, 2, 1, 2, 1, 2]);
+        assert_eq!(array_view(broadcast.layout(), &data).iter().copied().collect::<Vec<_>>(), vec![1, 2, 1, 2, 1, 2]);
     }
 
     #[test]

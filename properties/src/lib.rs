@@ -2,8 +2,10 @@
 //! crate that links tch and ndarray.
 //!
 //! Invariant: every check takes the operation under test as a parameter, so unit tests can plant a defect and show
-//! the property fails on it and shrinks it.
+//! the property fails on it and shrinks it. `unsafe` lives in [`view`] only.
+#![deny(unsafe_code)]
 
+pub mod aliasing;
 pub mod claims;
 pub mod convert;
 pub mod dtype;
@@ -11,6 +13,8 @@ pub mod element;
 pub mod property;
 pub mod registry;
 pub mod roundtrip;
+#[allow(unsafe_code)]
+pub mod view;
 #[cfg(test)]
 pub(crate) mod testing;
 

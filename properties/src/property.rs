@@ -54,15 +54,17 @@ pub fn outcome(result: Result<(), CaseError>) -> Outcome<Failure> {
 pub enum Family {
     Roundtrip,
     Dtype,
+    Aliasing,
 }
 
 impl Family {
-    pub const ALL: [Family; 2] = [Family::Roundtrip, Family::Dtype];
+    pub const ALL: [Family; 3] = [Family::Roundtrip, Family::Dtype, Family::Aliasing];
 
     pub fn name(self) -> &'static str {
         match self {
             Family::Roundtrip => "roundtrip",
             Family::Dtype => "dtype",
+            Family::Aliasing => "aliasing",
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Every property conform knows, in a stable order (family, then name within the family).
 
 use crate::property::Property;
-use crate::{dtype, roundtrip};
+use crate::{aliasing, dtype, roundtrip};
 
 pub fn registry() -> Vec<Property> {
     let mut all = roundtrip::properties();
     all.extend(dtype::properties());
+    all.extend(aliasing::properties());
     all
 }
 

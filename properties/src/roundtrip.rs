@@ -114,7 +114,8 @@ pub fn properties() -> Vec<Property> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::convert::{array_view, copy_to_tensor, storage_of};
+    use crate::convert::{copy_to_tensor, storage_of};
+    use crate::view::array_view;
     use crate::testing::minimal_failure;
     use crate::with_elem;
     use conform_generators::Dtype;
@@ -157,7 +158,7 @@ mod tests {
                 addressed.sort();
                 let reordered = TensorCase::contiguous(case.dtype(), case.shape(), addressed.into_iter().map(|p| p.1).collect())
                     .expect("same shape");
-                with_elem!(case.dtype(), T => copy_to_tensor(&array_view(&reordered, &storage_of::<T>(&reordered))))
+                with_elem!(case.dtype(), T => copy_to_tensor(&array_view(reordered.layout(), &storage_of::<T>(&reordered))))
             }),
         };
         let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::I16]), |c| {
