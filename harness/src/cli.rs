@@ -33,7 +33,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Select {
-    /// Only properties of this family (repeatable): roundtrip, dtype.
+    /// Only properties of this family (repeatable): roundtrip, dtype, aliasing.
     #[arg(long = "family", value_name = "F")]
     families: Vec<String>,
     /// Only the property with this full name (repeatable).
@@ -75,9 +75,8 @@ struct RunArgs {
 pub fn main(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::List { select } => {
-            for p in select.apply(registry())? {
-                println!("{}", p.name);
-            }
+            let names: String = select.apply(registry())?.iter().map(|p| format!("{}\n", p.name)).collect();
+            print_tolerating_closed_pipe(&names)?;
             Ok(0)
         }
         Command::Run(args) => run(args),
@@ -102,6 +101,15 @@ impl Select {
             .filter(|p| self.families.is_empty() || self.families.iter().any(|f| f == p.family.name()))
             .filter(|p| self.properties.is_empty() || self.properties.iter().any(|n| n == p.name))
             .collect())
+    }
+}
+
+/// Writes to stdout; a reader that went away (`conform list | head`) is not an error.
+fn print_tolerating_closed_pipe(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
+        _ => Ok(()),
     }
 }
 
@@ -152,11 +160,13 @@ fn run(args: RunArgs) -> Result<u8> {
         }
     });
 
-    print!("{}", console::summary_table(&report));
+    let mut out = console::summary_table(&report);
+    out.push('\n');
+    out.push_str(&console::claims(&report));
     for p in &report.properties {
         let details = console::details(p);
         if !details.is_empty() {
-            println!("\n{details}");
+            out.push_str(&format!("\n{details}"));
         }
         if let Some(c) = p.counterexample.as_ref().filter(|_| p.status == conform_reports::Status::Fail) {
             if let Ok(evidence) = serde_json::from_value(c.case.clone()) {
@@ -167,7 +177,11 @@ fn run(args: RunArgs) -> Result<u8> {
                     message: c.message.clone(),
                     evidence,
                 };
-                println!("if this is a deviation of libtorch/tch to accept after review, add to {}:\n{}", known_path.display(), known::entry_toml(&entry));
+                out.push_str(&format!(
+                    "if this is a deviation of libtorch/tch to accept after review, add to {}:\n{}",
+                    known_path.display(),
+                    known::entry_toml(&entry)
+                ));
             }
         }
     }
@@ -177,6 +191,7 @@ fn run(args: RunArgs) -> Result<u8> {
     let junit_path = config.out_dir.join("junit.xml");
     let junit = conform_reports::junit::to_junit(&report).context("cannot render junit.xml")?;
     std::fs::write(&junit_path, junit).with_context(|| format!("cannot write {}", junit_path.display()))?;
-    println!("report: {}", json_path.display());
+    out.push_str(&format!("report: {}\n", json_path.display()));
+    print_tolerating_closed_pipe(&out)?;
     Ok(runner::exit_code(&report, config.strict))
 }

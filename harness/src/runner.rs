@@ -188,7 +188,12 @@ fn claims(properties: &[Property], reports: &[PropertyReport]) -> Vec<ClaimRepor
                 .filter(|(p, _)| p.claims.contains(claim))
                 .map(|(p, r)| format!("{}: {}", p.name, r.status.label()))
                 .collect();
-            (!bearing.is_empty()).then(|| ClaimReport { id: claim.id().into(), quote: claim.quote().into(), properties: bearing })
+            (!bearing.is_empty()).then(|| ClaimReport {
+                id: claim.id().into(),
+                quote: claim.quote().into(),
+                checked_as: claim.checked_as().into(),
+                properties: bearing,
+            })
         })
         .collect()
 }

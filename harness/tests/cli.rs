@@ -88,7 +88,7 @@ fn bad_settings_exit_two_and_say_what_to_fix() {
     assert_eq!(property.status.code(), Some(2));
     assert!(text(&property).contains("unknown property `nope::x`"), "{}", text(&property));
     let family = conform(&["list", "--family", "nope"], &[]);
-    assert!(text(&family).contains("unknown family `nope`\n(hint: families are roundtrip, dtype)"), "{}", text(&family));
+    assert!(text(&family).contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing)"), "{}", text(&family));
 }
 
 #[test]

@@ -46,6 +46,19 @@ pub fn summary_table(report: &Report) -> String {
     out
 }
 
+/// The article's claims with the invariant conform checks for each and the statuses of those properties.
+pub fn claims(report: &Report) -> String {
+    let mut out = String::new();
+    for c in &report.claims {
+        let _ = writeln!(out, "claim {}: \"{}\"", c.id, c.quote);
+        let _ = writeln!(out, "  checked as: {}", c.checked_as);
+        for p in &c.properties {
+            let _ = writeln!(out, "  {p}");
+        }
+    }
+    out
+}
+
 /// What a person needs about one property that did not pass: the minimal case, the message, a repro command, and
 /// for a stale known deviation the replay result.
 pub fn details(p: &PropertyReport) -> String {

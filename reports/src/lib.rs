@@ -66,7 +66,7 @@ mod tests {
             settings: Settings { cases: 100, budget_s: None, max_numel: 64, strict: false },
             duration_s: 1.5,
             summary: Summary::of(&properties),
-            claims: vec![ClaimReport { id: "c".into(), quote: "q".into(), properties: vec!["roundtrip::a: pass".into()] }],
+            claims: vec![ClaimReport { id: "c".into(), quote: "q".into(), checked_as: "inv".into(), properties: vec!["roundtrip::a: pass".into()] }],
             properties,
         }
     }
@@ -74,6 +74,11 @@ mod tests {
     #[test]
     fn summary_table_snapshot() {
         insta::assert_snapshot!(console::summary_table(&report()));
+    }
+
+    #[test]
+    fn claims_snapshot() {
+        insta::assert_snapshot!(console::claims(&report()));
     }
 
     #[test]

@@ -113,6 +113,8 @@ pub struct KnownReport {
 pub struct ClaimReport {
     pub id: String,
     pub quote: String,
+    /// The invariant conform checks instead of the claim.
+    pub checked_as: String,
     /// `name: status` of each property that bears on the claim.
     pub properties: Vec<String>,
 }
