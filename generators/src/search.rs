@@ -84,14 +84,14 @@ pub fn rng(seed: u64, stream: &str) -> TestRng {
     TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
 }
 
-/// Runs `check` on up to `config.cases` cases of `strategy`; `on_case` hears the count after each case.
+/// Runs `check` on up to `config.cases` cases of `strategy`; `on_case` hears the count and the case after each.
 pub fn search<S, E, C, P>(strategy: &S, stream: &str, config: &SearchConfig, mut check: C, mut on_case: P)
     -> Result<SearchReport<S::Value, E>, String>
 where
     S: Strategy,
     S::Value: Clone,
     C: FnMut(&S::Value) -> Outcome<E>,
-    P: FnMut(u32),
+    P: FnMut(u32, &S::Value),
 {
     let mut runner = TestRunner::new_with_rng(Config::default(), rng(config.seed, stream));
     let mut report = SearchReport { cases: 0, rejects: 0, stop: Stop::AllCases, found: None };
@@ -104,7 +104,7 @@ where
         let case = tree.current();
         report.cases += 1;
         let outcome = check(&case);
-        on_case(report.cases);
+        on_case(report.cases, &case);
         match outcome {
             Outcome::Pass => {}
             Outcome::Reject(_) => {
@@ -168,7 +168,7 @@ mod tests {
                 true => Outcome::Fail("max"),
                 false => Outcome::Pass,
             },
-            |_| {},
+            |_, _| {},
         )
         .unwrap();
         let found = report.found.expect("i16 max is a special value and is drawn");
@@ -183,7 +183,7 @@ mod tests {
         let strategy = arb_case(CaseSpace::all(8));
         let mut config = SearchConfig::new(100, 1);
         config.max_rejects = 10;
-        let report = search(&strategy, "t", &config, |_| Outcome::<()>::Reject("no".into()), |_| {}).unwrap();
+        let report = search(&strategy, "t", &config, |_| Outcome::<()>::Reject("no".into()), |_, _| {}).unwrap();
         assert_eq!((report.cases, report.rejects, report.stop), (10, 10, Stop::TooManyRejects));
     }
 
@@ -192,7 +192,7 @@ mod tests {
         let strategy = arb_case(CaseSpace::all(64));
         let draw = |stream: &str| {
             let mut seen = Vec::new();
-            search(&strategy, stream, &SearchConfig::new(20, 3), |c| { seen.push(c.clone()); Outcome::<()>::Pass }, |_| {}).unwrap();
+            search(&strategy, stream, &SearchConfig::new(20, 3), |c| { seen.push(c.clone()); Outcome::<()>::Pass }, |_, _| {}).unwrap();
             seen
         };
         assert_eq!(draw("a"), draw("a"));

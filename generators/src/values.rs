@@ -1,8 +1,9 @@
 //! Element values: the special values of each dtype, the default mixed distribution, and shrink candidates.
 //!
-//! Values shrink toward 0: first 0 itself, then the same magnitude with a positive sign, then smaller magnitudes by
-//! bisection on the raw magnitude bits (for floats a smaller magnitude field is a smaller number, so NaNs shrink
-//! toward the signalling NaN with payload 1 only while the predicate still needs a NaN).
+//! Values shrink toward 0: first 0 itself, then the same magnitude with a positive sign, then the magnitude with one
+//! set bit cleared (so a pattern in the low bits survives), then smaller magnitudes by bisection on the raw bits.
+//! For floats a smaller magnitude field is a smaller number, so NaNs shrink toward the signalling NaN with payload 1
+//! only while the predicate still needs a NaN.
 
 use proptest::test_runner::TestRng;
 use rand::RngExt;
@@ -94,6 +95,10 @@ pub fn simpler(dtype: Dtype, bits: u64) -> Vec<u64> {
         if positive == magnitude {
             out.push(positive);
         }
+    }
+    // Clearing one set bit keeps the others: a tie pattern in the low bits survives while the high bits go.
+    for bit in (0..64).rev().filter(|&b| magnitude >> b & 1 == 1) {
+        out.push(signed(magnitude & !(1 << bit)));
     }
     let mut shift = 1;
     while shift < 64 && magnitude >> shift > 0 {

@@ -2,7 +2,6 @@
 //! deviation (or, with `--strict`, a fixed one), 2 a usage or environment error.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -33,7 +32,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Select {
-    /// Only properties of this family (repeatable): roundtrip, dtype, aliasing.
+    /// Only properties of this family (repeatable): roundtrip, dtype, aliasing, casts.
     #[arg(long = "family", value_name = "F")]
     families: Vec<String>,
     /// Only the property with this full name (repeatable).
@@ -52,8 +51,8 @@ struct RunArgs {
     #[arg(long, value_name = "S", value_parser = config::parse_seed)]
     seed: Option<u64>,
     /// Total time budget shared by the properties, e.g. 90s, 2m, or none [env: CONFORM_BUDGET] [default: 60s]
-    #[arg(long, value_name = "DURATION", value_parser = config::parse_budget)]
-    budget: Option<Option<Duration>>,
+    #[arg(long, value_name = "DURATION")]
+    budget: Option<String>,
     /// Most elements per case; the maximum rank and sides derive from it [env: CONFORM_MAX_NUMEL] [default: 64]
     #[arg(long, value_name = "N", value_parser = config::parse_numel)]
     max_numel: Option<usize>,
@@ -119,8 +118,15 @@ fn run_config(args: &RunArgs) -> Result<RunConfig> {
             .unwrap_or(config::DEFAULT_CASES),
         seed: option_or_env(args.seed, "CONFORM_SEED", config::parse_seed, config::SEED_HINT)?
             .unwrap_or_else(config::fresh_seed),
-        budget: option_or_env(args.budget, "CONFORM_BUDGET", config::parse_budget, config::BUDGET_HINT)?
-            .unwrap_or(Some(config::DEFAULT_BUDGET)),
+        budget: match &args.budget {
+            Some(text) => config::parse_budget(text).map_err(|why| config::ConfigError {
+                source_name: "--budget".into(),
+                value: text.clone(),
+                why,
+                hint: config::BUDGET_HINT,
+            })?,
+            None => config::env("CONFORM_BUDGET", config::parse_budget, config::BUDGET_HINT)?.unwrap_or(Some(config::DEFAULT_BUDGET)),
+        },
         max_numel: option_or_env(args.max_numel, "CONFORM_MAX_NUMEL", config::parse_numel, config::NUMEL_HINT)?
             .unwrap_or(conform_generators::DEFAULT_MAX_NUMEL),
         out_dir: args.out.clone().or_else(|| std::env::var_os("CONFORM_OUT").map(PathBuf::from)).unwrap_or_else(|| "target/conform".into()),
@@ -163,6 +169,7 @@ fn run(args: RunArgs) -> Result<u8> {
     let mut out = console::summary_table(&report);
     out.push('\n');
     out.push_str(&console::claims(&report));
+    out.push_str(&console::observations(&report));
     for p in &report.properties {
         let details = console::details(p);
         if !details.is_empty() {

@@ -87,6 +87,9 @@ pub fn parse_budget(text: &str) -> Result<Option<Duration>, String> {
     }
     let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or("missing unit")?;
     let (number, unit) = t.split_at(split);
+    if number.is_empty() {
+        return Err("expected a number followed by a unit".into());
+    }
     let n: f64 = number.parse().map_err(|_| format!("`{number}` is not a number"))?;
     let seconds = match unit {
         "ms" => n / 1000.0,

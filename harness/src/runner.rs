@@ -47,6 +47,9 @@ pub fn run_property(
 
     on_event(&Event::PropertyStarted { name: property.name, cases: config.cases });
     let strategy = arb_case((property.space)(config.max_numel));
+    if let Some(tally) = &property.tally {
+        tally.take();
+    }
     let search_config = SearchConfig { deadline, ..SearchConfig::new(config.cases, config.seed) };
     let mut known_hits = 0u32;
     let check = |case: &TensorCase| match outcome(run_check(property, case)) {
@@ -56,7 +59,9 @@ pub fn run_property(
         }
         other => other,
     };
-    let searched = search(&strategy, property.name, &search_config, check, |done| {
+    let mut values = 0u64;
+    let searched = search(&strategy, property.name, &search_config, check, |done, case: &TensorCase| {
+        values += case.numel() as u64;
         on_event(&Event::CaseFinished { name: property.name, done })
     });
     let duration = started.elapsed();
@@ -100,10 +105,13 @@ pub fn run_property(
         known_hits,
         duration_s: duration.as_secs_f64(),
         cases_per_s: cases as f64 / duration.as_secs_f64().max(1e-9),
+        values,
+        values_per_s: values as f64 / duration.as_secs_f64().max(1e-9),
         stopped_by: stop_name(stop).into(),
         claims: property.claims.iter().map(|c| c.id().to_string()).collect(),
         counterexample,
         known: known_reports,
+        observations: property.tally.as_ref().map(|t| t.take()).unwrap_or_default(),
         skip_reason: None,
     };
     on_event(&Event::PropertyFinished { report: &report });

@@ -37,7 +37,7 @@ fn list_names_every_property() {
 #[test]
 fn run_writes_the_report_and_exits_zero_with_only_known_deviations() {
     let dir = out_dir("run-ok");
-    let out = conform(&["run", "--cases", "200", "--seed", "7", "--quiet", "--out", dir.to_str().unwrap()], &[]);
+    let out = conform(&["run", "--cases", "200", "--seed", "7", "--budget", "2m", "--quiet", "--out", dir.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("property") && text(&out).contains("cases/s"), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
@@ -84,11 +84,14 @@ fn bad_settings_exit_two_and_say_what_to_fix() {
     assert!(text(&var).contains("invalid CONFORM_CASES `0`: must be at least 1"), "{}", text(&var));
     let budget = conform(&["run", "--quiet"], &[("CONFORM_BUDGET", "90")]);
     assert!(text(&budget).contains("invalid CONFORM_BUDGET `90`: missing unit"), "{}", text(&budget));
+    let flag_budget = conform(&["run", "--budget", "soon"], &[]);
+    assert_eq!(flag_budget.status.code(), Some(2));
+    assert!(text(&flag_budget).contains("invalid --budget `soon`: expected a number followed by a unit"), "{}", text(&flag_budget));
     let property = conform(&["run", "--property", "nope::x"], &[]);
     assert_eq!(property.status.code(), Some(2));
     assert!(text(&property).contains("unknown property `nope::x`"), "{}", text(&property));
     let family = conform(&["list", "--family", "nope"], &[]);
-    assert!(text(&family).contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing)"), "{}", text(&family));
+    assert!(text(&family).contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing, casts)"), "{}", text(&family));
 }
 
 #[test]

@@ -6,10 +6,13 @@
 #![deny(unsafe_code)]
 
 pub mod aliasing;
+pub mod boundary;
+pub mod casts;
 pub mod claims;
 pub mod convert;
 pub mod dtype;
 pub mod element;
+pub mod oracle;
 pub mod property;
 pub mod registry;
 pub mod roundtrip;

@@ -4,8 +4,9 @@
 //! Invariant: a check never panics on a libtorch error: it calls tch's fallible `f_*` functions and turns errors
 //! into a `Fail` or a `Reject` that says which.
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use conform_generators::search::Outcome;
 use conform_generators::{CaseSpace, TensorCase};
@@ -55,16 +56,18 @@ pub enum Family {
     Roundtrip,
     Dtype,
     Aliasing,
+    Casts,
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [Family::Roundtrip, Family::Dtype, Family::Aliasing];
+    pub const ALL: [Family; 4] = [Family::Roundtrip, Family::Dtype, Family::Aliasing, Family::Casts];
 
     pub fn name(self) -> &'static str {
         match self {
             Family::Roundtrip => "roundtrip",
             Family::Dtype => "dtype",
             Family::Aliasing => "aliasing",
+            Family::Casts => "casts",
         }
     }
 }
@@ -77,6 +80,25 @@ impl fmt::Display for Family {
 
 pub type Check = Arc<dyn Fn(&TensorCase) -> Result<(), CaseError> + Send + Sync>;
 
+/// The cases a property draws, for a given `CONFORM_MAX_NUMEL`.
+pub type Space = Arc<dyn Fn(usize) -> CaseSpace + Send + Sync>;
+
+/// Counts of behaviours a property tabulates instead of judging (what libtorch returns where C++ leaves the result
+/// implementation-defined, or what happens to a NaN's sign and payload). Counts include shrink attempts.
+#[derive(Debug, Default)]
+pub struct Tally(Mutex<BTreeMap<String, u64>>);
+
+impl Tally {
+    pub fn add(&self, key: String) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(0) += 1;
+    }
+
+    /// The counts so far, leaving the tally empty.
+    pub fn take(&self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 /// One invariant of the registry.
 #[derive(Clone)]
 pub struct Property {
@@ -88,8 +110,10 @@ pub struct Property {
     /// The article claims this property bears on.
     pub claims: &'static [Claim],
     /// The cases it draws, for a given `CONFORM_MAX_NUMEL`.
-    pub space: fn(usize) -> CaseSpace,
+    pub space: Space,
     pub check: Check,
+    /// What it tabulates, if anything.
+    pub tally: Option<Arc<Tally>>,
 }
 
 impl fmt::Debug for Property {

@@ -1,12 +1,13 @@
 //! Every property conform knows, in a stable order (family, then name within the family).
 
 use crate::property::Property;
-use crate::{aliasing, dtype, roundtrip};
+use crate::{aliasing, casts, dtype, roundtrip};
 
 pub fn registry() -> Vec<Property> {
     let mut all = roundtrip::properties();
     all.extend(dtype::properties());
     all.extend(aliasing::properties());
+    all.extend(casts::properties());
     all
 }
 

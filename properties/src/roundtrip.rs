@@ -97,16 +97,18 @@ pub fn properties() -> Vec<Property> {
             family: Family::Roundtrip,
             doc: "tch's TryFrom<&ArrayView> then TryInto<ArrayD> gives back the array bit for bit, for every layout",
             claims: &[Claim::NotBitwiseIdentical],
-            space,
+            space: Arc::new(space),
             check: Arc::new(move |case| check_roundtrip(case, &tch_ops.0, &tch_ops.1)),
+            tally: None,
         },
         Property {
             name: "roundtrip::copying_conversion_bit_exact",
             family: Family::Roundtrip,
             doc: "conform's copying conversion accepts every layout and gives back the array bit for bit",
             claims: &[Claim::NotBitwiseIdentical],
-            space,
+            space: Arc::new(space),
             check: Arc::new(move |case| check_roundtrip(case, &copy_ops.0, &copy_ops.1)),
+            tally: None,
         },
     ]
 }

@@ -8,7 +8,7 @@ use crate::property::{outcome, CaseError, Failure};
 pub fn minimal_failure(space: CaseSpace, check: impl Fn(&TensorCase) -> Result<(), CaseError>) -> (TensorCase, Failure) {
     let strategy = arb_case(space);
     for seed in 0..20 {
-        let report = search(&strategy, "test", &SearchConfig::new(500, seed), |c| outcome(check(c)), |_| {}).unwrap();
+        let report = search(&strategy, "test", &SearchConfig::new(500, seed), |c| outcome(check(c)), |_, _| {}).unwrap();
         if let Some(found) = report.found {
             return (found.minimal, found.failure);
         }
@@ -19,7 +19,7 @@ pub fn minimal_failure(space: CaseSpace, check: impl Fn(&TensorCase) -> Result<(
 /// Asserts that `check` passes 300 cases of `space`.
 pub fn assert_passes(space: CaseSpace, check: impl Fn(&TensorCase) -> Result<(), CaseError>) {
     let strategy = arb_case(space);
-    let report = search(&strategy, "test", &SearchConfig::new(300, 1), |c| outcome(check(c)), |_| {}).unwrap();
+    let report = search(&strategy, "test", &SearchConfig::new(300, 1), |c| outcome(check(c)), |_, _| {}).unwrap();
     if let Some(found) = report.found {
         panic!("unexpected failure on {:?}: {}", found.minimal, found.failure);
     }

@@ -14,20 +14,21 @@ pub fn summary_table(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<width$}  {:<6}  {:>7}  {:>7}  {:>6}  {:>8}  {:>9}",
-        "property", "status", "cases", "rejects", "known", "time", "cases/s"
+        "{:<width$}  {:<6}  {:>7}  {:>7}  {:>6}  {:>8}  {:>9}  {:>10}",
+        "property", "status", "cases", "rejects", "known", "time", "cases/s", "values/s"
     );
     for p in &report.properties {
         let _ = writeln!(
             out,
-            "{:<width$}  {:<6}  {:>7}  {:>7}  {:>6}  {:>7.2}s  {:>9.1}",
+            "{:<width$}  {:<6}  {:>7}  {:>7}  {:>6}  {:>7.2}s  {:>9.1}  {:>10.0}",
             p.name,
             p.status.label(),
             p.cases,
             p.rejects,
             p.known_hits,
             p.duration_s,
-            p.cases_per_s
+            p.cases_per_s,
+            p.values_per_s
         );
     }
     let s = &report.summary;
@@ -55,6 +56,20 @@ pub fn claims(report: &Report) -> String {
         for p in &c.properties {
             let _ = writeln!(out, "  {p}");
         }
+    }
+    out
+}
+
+/// One line per property that tabulated implementation-defined behaviour (the table itself is in report.json).
+pub fn observations(report: &Report) -> String {
+    let mut out = String::new();
+    for p in report.properties.iter().filter(|p| !p.observations.is_empty()) {
+        let _ = writeln!(
+            out,
+            "{}: {} behaviours tabulated, not judged (report.json: properties[].observations)",
+            p.name,
+            p.observations.len()
+        );
     }
     out
 }

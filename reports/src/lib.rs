@@ -31,10 +31,13 @@ mod tests {
             known_hits: 0,
             duration_s: 0.5,
             cases_per_s: 200.0,
+            values: 1600,
+            values_per_s: 3200.0,
             stopped_by: "all-cases".into(),
             claims: vec!["not-bitwise-identical".into()],
             counterexample: None,
             known: vec![],
+            observations: Default::default(),
             skip_reason: None,
         }
     }

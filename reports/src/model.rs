@@ -4,6 +4,8 @@
 //! Invariant: `FORMAT_VERSION` changes whenever a field is renamed, removed or changes meaning; adding a field
 //! with a default does not change it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Version of the `report.json` format.
@@ -74,6 +76,11 @@ pub struct PropertyReport {
     pub known_hits: u32,
     pub duration_s: f64,
     pub cases_per_s: f64,
+    /// Tensor elements in the generated cases (a cast case batches thousands of values).
+    #[serde(default)]
+    pub values: u64,
+    #[serde(default)]
+    pub values_per_s: f64,
     /// Why generation stopped: all-cases, budget, too-many-rejects or failed.
     pub stopped_by: String,
     pub claims: Vec<String>,
@@ -81,6 +88,9 @@ pub struct PropertyReport {
     pub counterexample: Option<Counterexample>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub known: Vec<KnownReport>,
+    /// Behaviours tabulated rather than judged (implementation-defined results), with counts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub observations: BTreeMap<String, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
 }
