@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::dtype::Dtype;
 use crate::layout::{Layout, LayoutError};
 
+/// The most elements a case may have (so a case read from disk cannot make conform allocate without bound).
+pub const MAX_CASE_NUMEL: usize = 1 << 24;
+
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "CaseJson", into = "CaseJson")]
 pub struct TensorCase {
@@ -29,6 +32,8 @@ pub enum CaseError {
     BitsTooWide { index: usize, bits: u64, dtype: Dtype, width: u32, bool_hint: &'static str },
     #[error("storage[{index}] = `{text}` is not an element\n(hint: write the bits in hex, optionally followed by `= decimal`, e.g. \"0x3f800000 = 1.0\")")]
     BadElement { index: usize, text: String },
+    #[error("the case has {numel} elements, more than the {MAX_CASE_NUMEL} a case may have\n(hint: conform's cases are small; a broadcast layout can still address few storage values)")]
+    TooManyElements { numel: usize },
     #[error("storage[{index}]: bits {hex} are {actual} but the text says {claimed}\n(hint: the hex bits are authoritative; fix the decimal or leave it out)")]
     DecimalMismatch { index: usize, hex: String, actual: String, claimed: String },
 }
@@ -43,6 +48,10 @@ impl TensorCase {
             }
         }
         layout.validate(storage.len())?;
+        let numel = layout.numel().expect("validated layout");
+        if numel > MAX_CASE_NUMEL {
+            return Err(CaseError::TooManyElements { numel });
+        }
         Ok(TensorCase { dtype, layout, storage })
     }
 
@@ -196,6 +205,13 @@ mod tests {
         assert!(err(&base.replace("\"0x3c00\"", "\"1.0\"")).contains("storage[0] = `1.0` is not an element"));
         assert!(err(&base.replace("[1]", "[2]")).contains("addresses storage elements 0..=2 but the storage holds 2"));
         assert!(err(&base.replace("\"offset\"", "\"ofset\"")).contains("unknown field `ofset`"));
+    }
+
+    #[test]
+    fn huge_broadcast_cases_are_refused() {
+        let layout = Layout { shape: vec![1 << 30], strides: vec![0], offset: 0 };
+        let err = TensorCase::new(Dtype::U8, layout, vec![0]).unwrap_err().to_string();
+        assert!(err.contains("the case has 1073741824 elements"), "{err}");
     }
 
     #[test]

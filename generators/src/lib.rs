@@ -6,13 +6,15 @@
 #![forbid(unsafe_code)]
 
 pub mod case;
+pub mod corpus;
 pub mod dtype;
 pub mod layout;
 pub mod search;
 pub mod strategy;
 pub mod values;
 
-pub use case::{CaseError, TensorCase};
+pub use case::{CaseError, TensorCase, MAX_CASE_NUMEL};
+pub use corpus::{parse_entry, CorpusEntry, EntryError, CORPUS_FORMAT_VERSION};
 pub use dtype::{Dtype, FloatFormat};
 pub use layout::{Layout, LayoutError};
 pub use search::{search, Found, Outcome, SearchConfig, SearchReport, Stop};

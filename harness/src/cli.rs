@@ -1,7 +1,7 @@
-//! The `conform` command line: `list` and `run`. Exit codes: 0 conformant (or only known deviations), 1 a new
+//! The `conform` command line: `list`, `run`, `replay`, `review`, `accept`, `reject`. Exit codes: 0 conformant (or only known deviations), 1 a new
 //! deviation (or, with `--strict`, a fixed one), 2 a usage or environment error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -9,6 +9,7 @@ use conform_properties::{registry, Family, Property};
 use conform_reports::console::{self, Progress};
 
 use crate::config::{self, RunConfig};
+use crate::corpus::{self, Corpus};
 use crate::known::{self, KnownDeviation};
 use crate::runner;
 
@@ -26,8 +27,56 @@ enum Command {
         #[command(flatten)]
         select: Select,
     },
-    /// Run properties and write DIR/report.json and DIR/junit.xml.
+    /// Run properties (corpus cases first) and write DIR/report.json and DIR/junit.xml; a new failure is also
+    /// written to the corpus as a pending `.json.new` file (never when CI is set).
     Run(RunArgs),
+    /// Replay corpus files (default: every accepted file) and say whether each still fails the same way.
+    Replay {
+        /// Corpus files, accepted (.json) or pending (.json.new).
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        files: Files,
+    },
+    /// List pending corpus files with their failures.
+    Review {
+        #[command(flatten)]
+        files: Files,
+    },
+    /// Move pending files into the corpus.
+    Accept(Pick),
+    /// Delete pending files.
+    Reject(Pick),
+}
+
+#[derive(Debug, Args)]
+struct Files {
+    /// The regression corpus [env: CONFORM_CORPUS] [default: corpus]
+    #[arg(long, value_name = "DIR")]
+    corpus: Option<PathBuf>,
+    /// The known deviations file [env: CONFORM_KNOWN] [default: known-deviations.toml]
+    #[arg(long, value_name = "FILE")]
+    known: Option<PathBuf>,
+}
+
+impl Files {
+    fn corpus(&self) -> Corpus {
+        Corpus::new(self.corpus.clone().or_else(|| std::env::var_os("CONFORM_CORPUS").map(PathBuf::from)).unwrap_or_else(|| "corpus".into()))
+    }
+
+    fn known_path(&self) -> PathBuf {
+        self.known.clone().or_else(|| std::env::var_os("CONFORM_KNOWN").map(PathBuf::from)).unwrap_or_else(|| "known-deviations.toml".into())
+    }
+}
+
+#[derive(Debug, Args)]
+struct Pick {
+    /// Pending files (.json.new).
+    paths: Vec<PathBuf>,
+    /// Every pending file.
+    #[arg(long, conflicts_with = "paths")]
+    all: bool,
+    #[command(flatten)]
+    files: Files,
 }
 
 #[derive(Debug, Args)]
@@ -59,9 +108,8 @@ struct RunArgs {
     /// Where report.json and junit.xml go [env: CONFORM_OUT] [default: target/conform]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// The known deviations file [env: CONFORM_KNOWN] [default: known-deviations.toml]
-    #[arg(long, value_name = "FILE")]
-    known: Option<PathBuf>,
+    #[command(flatten)]
+    files: Files,
     /// Exit 1 when a known deviation no longer reproduces (fixed).
     #[arg(long)]
     strict: bool,
@@ -79,7 +127,103 @@ pub fn main(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Run(args) => run(args),
+        Command::Replay { paths, files } => replay(&paths, &files),
+        Command::Review { files } => review(&files),
+        Command::Accept(pick) => decide(&pick, true),
+        Command::Reject(pick) => decide(&pick, false),
     }
+}
+
+fn names(all: &[Property]) -> Vec<&'static str> {
+    all.iter().map(|p| p.name).collect()
+}
+
+/// Replays corpus files: 0 when each passes or reproduces a known deviation, 1 when one fails in a new way,
+/// 2 when a file cannot be used (the others still replay).
+fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
+    let all = registry();
+    let names = names(&all);
+    let known = known::load(&files.known_path(), &names)?;
+    let paths = if paths.is_empty() { files.corpus().accepted() } else { paths.to_vec() };
+    if paths.is_empty() {
+        bail!("no corpus file to replay under {}\n(hint: accept pending files with `conform accept`, or name files)", files.corpus().root.display());
+    }
+    conform_properties::init_libtorch(1);
+    let mut out = String::new();
+    let mut code = 0u8;
+    for path in &paths {
+        let loaded = match corpus::load(path, &names) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                out.push_str(&format!("{path}: ERROR {e}\n", path = path.display()));
+                code = 2;
+                continue;
+            }
+        };
+        let property = all.iter().find(|p| p.name == loaded.entry.property).expect("load checked the name");
+        let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
+        let same = |f: &conform_properties::Failure| if f.message == loaded.entry.message { "identically" } else { "with a different message" };
+        let line = match runner::replay(property, &loaded.entry.case, &mine) {
+            runner::Replay::Passes => "passes now (the recorded failure is gone)".to_string(),
+            runner::Replay::Rejected(why) => format!("rejected: {why}"),
+            runner::Replay::Known(f) => format!("reproduces {} (known deviation: {})\n  {}", same(&f), f.signature, f.message),
+            runner::Replay::Fails(f) => {
+                code = code.max(1);
+                format!("FAILS {} ({})\n  {}", same(&f), f.signature, f.message)
+            }
+        };
+        out.push_str(&format!("{}: {} {line}\n", path.display(), property.name));
+    }
+    print_tolerating_closed_pipe(&out)?;
+    Ok(code)
+}
+
+fn review(files: &Files) -> Result<u8> {
+    let names = names(&registry());
+    let pending = files.corpus().pending();
+    let mut out = String::new();
+    for path in &pending {
+        match corpus::load(path, &names) {
+            Ok(l) => out.push_str(&format!(
+                "{}\n  property:  {}\n  signature: {}\n  message:   {}\n  case:      {:?}\n",
+                path.display(),
+                l.entry.property,
+                l.entry.signature,
+                l.entry.message,
+                l.entry.case
+            )),
+            Err(e) => out.push_str(&format!("{}\n  ERROR {}\n", path.display(), e.message)),
+        }
+    }
+    out.push_str(&format!(
+        "{} pending file(s){}\n",
+        pending.len(),
+        if pending.is_empty() { "" } else { "; `conform accept PATH…` or `conform reject PATH…` (or --all)" }
+    ));
+    print_tolerating_closed_pipe(&out)?;
+    Ok(0)
+}
+
+fn decide(pick: &Pick, accept: bool) -> Result<u8> {
+    let names = names(&registry());
+    let paths = if pick.all { pick.files.corpus().pending() } else { pick.paths.clone() };
+    if paths.is_empty() {
+        bail!("no pending file named\n(hint: name .json.new files, or pass --all; `conform review` lists them)");
+    }
+    let mut out = String::new();
+    let mut code = 0;
+    for path in &paths {
+        let result = if accept { corpus::accept(path, &names).map(|p| format!("accepted {}", p.display())) } else { corpus::reject(path).map(|()| format!("rejected {}", path.display())) };
+        match result {
+            Ok(line) => out.push_str(&format!("{line}\n")),
+            Err(e) => {
+                out.push_str(&format!("error: {e}\n"));
+                code = 2;
+            }
+        }
+    }
+    print_tolerating_closed_pipe(&out)?;
+    Ok(code)
 }
 
 impl Select {
@@ -145,13 +289,11 @@ fn option_or_env<T>(flag: Option<T>, var: &str, parse: fn(&str) -> Result<T, Str
 fn run(args: RunArgs) -> Result<u8> {
     let config = run_config(&args)?;
     let all = registry();
-    let names: Vec<&str> = all.iter().map(|p| p.name).collect();
-    let known_path = args
-        .known
-        .clone()
-        .or_else(|| std::env::var_os("CONFORM_KNOWN").map(PathBuf::from))
-        .unwrap_or_else(|| "known-deviations.toml".into());
+    let names = names(&all);
+    let known_path = args.files.known_path();
     let known = known::load(&known_path, &names)?;
+    let corpus = args.files.corpus();
+    let (stored, corpus_errors) = corpus.load_accepted(&names);
     let properties = args.select.apply(all)?;
     if properties.is_empty() {
         bail!("no property matches the selection\n(hint: `conform list` prints the property names)");
@@ -160,7 +302,7 @@ fn run(args: RunArgs) -> Result<u8> {
 
     let mut progress = Progress::default();
     let quiet = args.quiet;
-    let report = runner::run(&properties, &config, &known, &mut |event| {
+    let report = runner::run(&properties, &config, &known, &stored, &mut |event| {
         if !quiet {
             progress.handle(event)
         }
@@ -175,22 +317,44 @@ fn run(args: RunArgs) -> Result<u8> {
         if !details.is_empty() {
             out.push_str(&format!("\n{details}"));
         }
-        if let Some(c) = p.counterexample.as_ref().filter(|_| p.status == conform_reports::Status::Fail) {
-            if let Ok(evidence) = serde_json::from_value(c.case.clone()) {
-                let entry = KnownDeviation {
+        let new_failure = p.counterexample.as_ref().filter(|c| p.status == conform_reports::Status::Fail && c.corpus_file.is_none());
+        if let Some(c) = new_failure {
+            if let Ok(case) = serde_json::from_value::<conform_generators::TensorCase>(c.case.clone()) {
+                let entry = conform_generators::CorpusEntry {
+                    format_version: conform_generators::CORPUS_FORMAT_VERSION,
+                    property: p.name.clone(),
+                    signature: c.signature.clone(),
+                    message: c.message.clone(),
+                    libtorch_version: report.libtorch_version.clone(),
+                    tch_version: report.tch_version.clone(),
+                    first_seen: conform_generators::corpus::today(),
+                    case,
+                };
+                match corpus.write_pending(&entry, std::env::var_os("CI").is_some())? {
+                    Some(pending) => out.push_str(&format!(
+                        "pending: {} (review with `conform review`, then `conform accept` or `conform reject`)\n",
+                        pending.display()
+                    )),
+                    None => out.push_str("no pending file written (CI is set, or the case is already in the corpus)\n"),
+                }
+                let accepted = corpus.path_for(&entry);
+                let relative = accepted.strip_prefix(known_path.parent().unwrap_or(Path::new("."))).unwrap_or(&accepted);
+                let deviation = known::Entry {
                     property: p.name.clone(),
                     signature: c.signature.clone(),
                     reason: "TODO: why this is libtorch's or tch's behaviour, not a conform bug".into(),
-                    message: c.message.clone(),
-                    evidence,
+                    evidence: relative.display().to_string(),
                 };
                 out.push_str(&format!(
-                    "if this is a deviation of libtorch/tch to accept after review, add to {}:\n{}",
+                    "if this is a deviation of libtorch/tch to accept after review, accept the pending file and add to {}:\n{}",
                     known_path.display(),
-                    known::entry_toml(&entry)
+                    known::entry_toml(&deviation)
                 ));
             }
         }
+    }
+    for e in &corpus_errors {
+        out.push_str(&format!("corpus error: {e}\n"));
     }
     std::fs::create_dir_all(&config.out_dir).with_context(|| format!("cannot create {}", config.out_dir.display()))?;
     let json_path = config.out_dir.join("report.json");
@@ -200,5 +364,6 @@ fn run(args: RunArgs) -> Result<u8> {
     std::fs::write(&junit_path, junit).with_context(|| format!("cannot write {}", junit_path.display()))?;
     out.push_str(&format!("report: {}\n", json_path.display()));
     print_tolerating_closed_pipe(&out)?;
-    Ok(runner::exit_code(&report, config.strict))
+    // A corpus file that cannot be read is a usage error even when everything else ran.
+    Ok(if corpus_errors.is_empty() { runner::exit_code(&report, config.strict) } else { 2 })
 }

@@ -1,27 +1,38 @@
 //! `known-deviations.toml`: deviations of libtorch/tch that conform found and a person reviewed, each with the
-//! failure signature it matches and the shrunk case that shows it (the evidence).
+//! failure signature it matches and the corpus case that shows it (the evidence).
 //!
-//! Invariant: every entry names an existing property and holds a valid case; the runner replays each evidence
-//! case, so an entry is `known` only while it still reproduces, and `fixed` once it does not.
+//! Invariant: every entry names an existing property and an existing, valid corpus file of that property; the
+//! runner replays each evidence case, so an entry is `known` only while it still reproduces, and `fixed` once it
+//! does not.
 
 use std::path::{Path, PathBuf};
 
 use conform_generators::TensorCase;
 use serde::{Deserialize, Serialize};
 
+use crate::corpus;
+
+/// An entry as written in the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KnownDeviation {
+pub struct Entry {
     /// The property's full name, e.g. `dtype::tch_array_kind_preserved`.
     pub property: String,
     /// The failure signature the property reports for it (stable across seeds and shrinking).
     pub signature: String,
     /// Why this is libtorch's or tch's behaviour and not a bug of conform.
     pub reason: String,
-    /// The message the shrunk case gave when it was recorded, for reviewers.
-    #[serde(default)]
-    pub message: String,
-    /// The shrunk case, in the corpus JSON form written as a TOML table.
+    /// The corpus file holding the shrunk case, relative to the known-deviations file.
+    pub evidence: String,
+}
+
+/// An entry with its evidence case loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownDeviation {
+    pub property: String,
+    pub signature: String,
+    pub reason: String,
+    pub evidence_path: PathBuf,
     pub evidence: TensorCase,
 }
 
@@ -29,19 +40,23 @@ pub struct KnownDeviation {
 #[serde(deny_unknown_fields)]
 struct KnownFile {
     #[serde(default)]
-    deviation: Vec<KnownDeviation>,
+    deviation: Vec<Entry>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum KnownError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not valid: {message}\n(hint: each [[deviation]] needs property, signature, reason and evidence = {{ dtype, shape, strides, offset, storage }})")]
+    #[error("{path} is not valid: {message}\n(hint: each [[deviation]] needs property, signature, reason and evidence, the path of a corpus file)")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: deviation #{index} names property `{property}`, which does not exist\n(hint: `conform list` prints the property names; fix or remove the entry)")]
     UnknownProperty { path: PathBuf, index: usize, property: String },
     #[error("{path}: deviation #{index} repeats property `{property}` with signature `{signature}`\n(hint: keep one entry per property and signature)")]
     Duplicate { path: PathBuf, index: usize, property: String, signature: String },
+    #[error("{path}: deviation #{index} ({property}): evidence {source}")]
+    Evidence { path: PathBuf, index: usize, property: String, source: corpus::CorpusError },
+    #[error("{path}: deviation #{index} is for `{property}` but its evidence {evidence} records `{recorded}`\n(hint: point evidence at a corpus case of the same property)")]
+    EvidenceProperty { path: PathBuf, index: usize, property: String, evidence: String, recorded: String },
 }
 
 /// Loads and checks the file; a missing file means no known deviations.
@@ -57,6 +72,8 @@ pub fn load(path: &Path, property_names: &[&str]) -> Result<Vec<KnownDeviation>,
 pub fn parse(text: &str, path: &Path, property_names: &[&str]) -> Result<Vec<KnownDeviation>, KnownError> {
     let file: KnownFile =
         toml::from_str(text).map_err(|e| KnownError::Parse { path: path.into(), message: e.to_string() })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::with_capacity(file.deviation.len());
     for (index, d) in file.deviation.iter().enumerate() {
         let index = index + 1;
         if !property_names.contains(&d.property.as_str()) {
@@ -71,49 +88,93 @@ pub fn parse(text: &str, path: &Path, property_names: &[&str]) -> Result<Vec<Kno
                 signature: d.signature.clone(),
             });
         }
+        let evidence_path = base.join(&d.evidence);
+        let loaded = corpus::load(&evidence_path, property_names)
+            .map_err(|source| KnownError::Evidence { path: path.into(), index, property: d.property.clone(), source })?;
+        if loaded.entry.property != d.property {
+            return Err(KnownError::EvidenceProperty {
+                path: path.into(),
+                index,
+                property: d.property.clone(),
+                evidence: d.evidence.clone(),
+                recorded: loaded.entry.property,
+            });
+        }
+        out.push(KnownDeviation {
+            property: d.property.clone(),
+            signature: d.signature.clone(),
+            reason: d.reason.clone(),
+            evidence_path,
+            evidence: loaded.entry.case,
+        });
     }
-    Ok(file.deviation)
+    Ok(out)
 }
 
 /// A `[[deviation]]` entry a person can paste into the file after review.
-pub fn entry_toml(deviation: &KnownDeviation) -> String {
-    let file = KnownFile { deviation: vec![deviation.clone()] };
+pub fn entry_toml(entry: &Entry) -> String {
+    let file = KnownFile { deviation: vec![entry.clone()] };
     toml::to_string(&file).expect("a known deviation always serialises")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use conform_generators::{CorpusEntry, Dtype, CORPUS_FORMAT_VERSION};
+
+    fn setup(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("conform-known-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("corpus/a/b")).unwrap();
+        let entry = CorpusEntry {
+            format_version: CORPUS_FORMAT_VERSION,
+            property: "a::b".into(),
+            signature: "sig".into(),
+            message: "m".into(),
+            libtorch_version: "2.11.0".into(),
+            tch_version: "0.24.0".into(),
+            first_seen: "2026-11-28".into(),
+            case: TensorCase::contiguous(Dtype::U8, &[2], vec![1, 0]).unwrap(),
+        };
+        std::fs::write(dir.join("corpus/a/b/e.json"), entry.to_json()).unwrap();
+        std::fs::write(dir.join("corpus/a/b/other.json"), entry.to_json().replace("a::b", "a::c")).unwrap();
+        dir
+    }
 
     const GOOD: &str = r#"
 [[deviation]]
 property = "a::b"
 signature = "sig"
 reason = "why"
-evidence = { dtype = "u8", shape = [2], strides = [-1], offset = 1, storage = ["0x00", "0x01 = 1"] }
+evidence = "corpus/a/b/e.json"
 "#;
 
-    fn load_str(text: &str) -> Result<Vec<KnownDeviation>, String> {
-        parse(text, Path::new("kd.toml"), &["a::b"]).map_err(|e| e.to_string())
+    fn load_str(dir: &Path, text: &str) -> Result<Vec<KnownDeviation>, String> {
+        parse(text, &dir.join("kd.toml"), &["a::b", "a::c"]).map_err(|e| e.to_string())
     }
 
     #[test]
     fn reads_entries_with_their_evidence() {
-        let entries = load_str(GOOD).unwrap();
+        let dir = setup("good");
+        let entries = load_str(&dir, GOOD).unwrap();
         assert_eq!(entries[0].evidence.logical(), vec![1, 0]);
-        let again = load_str(&entry_toml(&entries[0])).unwrap();
-        assert_eq!(again, entries);
+        assert_eq!(entries[0].evidence_path, dir.join("corpus/a/b/e.json"));
+        let entry = Entry { property: "a::b".into(), signature: "sig".into(), reason: "why".into(), evidence: "corpus/a/b/e.json".into() };
+        assert_eq!(load_str(&dir, &entry_toml(&entry)).unwrap(), entries);
     }
 
     #[test]
     fn bad_entries_are_named() {
-        let unknown = load_str(&GOOD.replace("a::b", "a::c")).unwrap_err();
-        assert!(unknown.contains("deviation #1 names property `a::c`, which does not exist"), "{unknown}");
-        let twice = load_str(&format!("{GOOD}{GOOD}")).unwrap_err();
+        let dir = setup("bad");
+        let unknown = load_str(&dir, &GOOD.replace("\"a::b\"", "\"a::x\"")).unwrap_err();
+        assert!(unknown.contains("deviation #1 names property `a::x`, which does not exist"), "{unknown}");
+        let twice = load_str(&dir, &format!("{GOOD}{GOOD}")).unwrap_err();
         assert!(twice.contains("deviation #2 repeats property `a::b`"), "{twice}");
-        let out_of_bounds = load_str(&GOOD.replace("offset = 1", "offset = 2")).unwrap_err();
-        assert!(out_of_bounds.contains("addresses storage elements 1..=2 but the storage holds 2"), "{out_of_bounds}");
-        let typo = load_str(&GOOD.replace("reason", "reasons")).unwrap_err();
+        let missing = load_str(&dir, &GOOD.replace("e.json", "gone.json")).unwrap_err();
+        assert!(missing.contains("deviation #1 (a::b): evidence") && missing.contains("gone.json: cannot read"), "{missing}");
+        let wrong = load_str(&dir, &GOOD.replace("e.json", "other.json")).unwrap_err();
+        assert!(wrong.contains("is for `a::b` but its evidence corpus/a/b/other.json records `a::c`"), "{wrong}");
+        let typo = load_str(&dir, &GOOD.replace("reason", "reasons")).unwrap_err();
         assert!(typo.contains("unknown field `reasons`"), "{typo}");
     }
 }

@@ -4,8 +4,13 @@
 
 pub mod cli;
 pub mod config;
+pub mod corpus;
 pub mod known;
 pub mod runner;
 
-/// The repository's known-deviations file, for the `cargo test` entry.
+/// The repository root, for the `cargo test` entry.
+pub const REPO_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+/// The repository's known-deviations file.
 pub const KNOWN_DEVIATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../known-deviations.toml");
+/// The repository's regression corpus.
+pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus");

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use conform_generators::search::{search, Outcome, SearchConfig, Stop};
 use conform_generators::{arb_case, TensorCase};
-use conform_properties::{outcome, CaseError, Property};
+use conform_properties::{outcome, CaseError, Failure, Property};
 use conform_reports::{
     ClaimReport, Counterexample, Event, KnownReport, PropertyReport, Report, Settings, Status, Summary, FORMAT_VERSION,
 };
 
 use crate::config::RunConfig;
+use crate::corpus::Loaded;
 use crate::known::KnownDeviation;
 
 /// Runs one check on one case, turning a panic (a tch wrapper that unwraps) into a failure.
@@ -34,16 +35,55 @@ pub fn run_check(property: &Property, case: &TensorCase) -> Result<(), CaseError
     }
 }
 
-/// Runs one property; `deadline` ends its search (shrinking a failure found before it still completes).
+/// What replaying one stored case says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// The case passes (the failure it recorded is gone).
+    Passes,
+    /// It fails with the signature of a known deviation of the property.
+    Known(Failure),
+    /// It fails in a way no known deviation covers.
+    Fails(Failure),
+    /// The property does not cover it any more.
+    Rejected(String),
+}
+
+/// Replays a stored case against a property and its known deviations.
+pub fn replay(property: &Property, case: &TensorCase, known: &[&KnownDeviation]) -> Replay {
+    match run_check(property, case) {
+        Ok(()) => Replay::Passes,
+        Err(CaseError::Reject(why)) => Replay::Rejected(why),
+        Err(CaseError::Fail(f)) if known.iter().any(|k| k.signature == f.signature) => Replay::Known(f),
+        Err(CaseError::Fail(f)) => Replay::Fails(f),
+    }
+}
+
+/// Runs one property: replays its known deviations' evidence and its corpus cases, then searches;
+/// `deadline` ends the search (shrinking a failure found before it still completes).
 pub fn run_property(
     property: &Property,
     config: &RunConfig,
     known: &[&KnownDeviation],
+    corpus: &[&Loaded],
     deadline: Option<Instant>,
     on_event: &mut dyn FnMut(&Event<'_>),
 ) -> PropertyReport {
     let started = Instant::now();
     let known_reports: Vec<KnownReport> = known.iter().map(|k| replay_known(property, k)).collect();
+    // The corpus first, as Hypothesis replays its database: a stored failure that is not known fails the property
+    // at once, deterministically, whatever the seed.
+    let from_corpus = corpus.iter().find_map(|loaded| match replay(property, &loaded.entry.case, known) {
+        Replay::Fails(f) => Some(Counterexample {
+            case: serde_json::to_value(&loaded.entry.case).expect("a case serialises"),
+            message: f.message,
+            signature: f.signature,
+            cases_before_failure: 0,
+            shrink_steps: 0,
+            repro: format!("conform replay {}", loaded.path.display()),
+            corpus_file: Some(loaded.path.display().to_string()),
+        }),
+        _ => None,
+    });
 
     on_event(&Event::PropertyStarted { name: property.name, cases: config.cases });
     let strategy = arb_case((property.space)(config.max_numel));
@@ -60,6 +100,10 @@ pub fn run_property(
         other => other,
     };
     let mut values = 0u64;
+    let search_config = match from_corpus {
+        Some(_) => SearchConfig { cases: 0, ..search_config },
+        None => search_config,
+    };
     let searched = search(&strategy, property.name, &search_config, check, |done, case: &TensorCase| {
         values += case.numel() as u64;
         on_event(&Event::CaseFinished { name: property.name, done })
@@ -68,13 +112,16 @@ pub fn run_property(
 
     let (cases, rejects, stop, counterexample) = match searched {
         Ok(r) => {
-            let counterexample = r.found.map(|f| Counterexample {
-                case: serde_json::to_value(&f.minimal).expect("a case serialises"),
-                message: f.failure.message,
-                signature: f.failure.signature,
-                cases_before_failure: r.cases,
-                shrink_steps: f.shrink_steps,
-                repro: repro_command(property.name, config, r.cases),
+            let counterexample = from_corpus.or_else(|| {
+                r.found.map(|f| Counterexample {
+                    case: serde_json::to_value(&f.minimal).expect("a case serialises"),
+                    message: f.failure.message,
+                    signature: f.failure.signature,
+                    cases_before_failure: r.cases,
+                    shrink_steps: f.shrink_steps,
+                    repro: repro_command(property.name, config, r.cases),
+                    corpus_file: None,
+                })
             });
             (r.cases, r.rejects, r.stop, counterexample)
         }
@@ -86,8 +133,10 @@ pub fn run_property(
             cases_before_failure: 0,
             shrink_steps: 0,
             repro: repro_command(property.name, config, 1),
+            corpus_file: None,
         })),
     };
+    let counterexample_from_corpus = counterexample.as_ref().is_some_and(|c| c.corpus_file.is_some());
     let status = match (&counterexample, known_reports.iter().any(|k| !k.reproduced), known_reports.is_empty()) {
         (Some(_), _, _) => Status::Fail,
         (None, true, _) => Status::Fixed,
@@ -107,7 +156,8 @@ pub fn run_property(
         cases_per_s: cases as f64 / duration.as_secs_f64().max(1e-9),
         values,
         values_per_s: values as f64 / duration.as_secs_f64().max(1e-9),
-        stopped_by: stop_name(stop).into(),
+        stopped_by: if counterexample_from_corpus { "corpus".into() } else { stop_name(stop).into() },
+        corpus_replayed: corpus.len() as u32,
         claims: property.claims.iter().map(|c| c.id().to_string()).collect(),
         counterexample,
         known: known_reports,
@@ -152,6 +202,7 @@ pub fn run(
     properties: &[Property],
     config: &RunConfig,
     known: &[KnownDeviation],
+    corpus: &[Loaded],
     on_event: &mut dyn FnMut(&Event<'_>),
 ) -> Report {
     let started = Instant::now();
@@ -163,7 +214,8 @@ pub fn run(
             Instant::now() + left / (properties.len() - i) as u32
         });
         let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
-        reports.push(run_property(property, config, &mine, deadline, on_event));
+        let cases: Vec<&Loaded> = corpus.iter().filter(|c| c.entry.property == property.name).collect();
+        reports.push(run_property(property, config, &mine, &cases, deadline, on_event));
     }
     let report = Report {
         format_version: FORMAT_VERSION,

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 fn conform(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_conform"));
     cmd.args(args).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    for var in ["CONFORM_CASES", "CONFORM_SEED", "CONFORM_BUDGET", "CONFORM_MAX_NUMEL", "CONFORM_OUT", "CONFORM_KNOWN"] {
+    for var in ["CI", "CONFORM_CASES", "CONFORM_SEED", "CONFORM_BUDGET", "CONFORM_MAX_NUMEL", "CONFORM_OUT", "CONFORM_KNOWN", "CONFORM_CORPUS"] {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
@@ -57,21 +57,70 @@ fn run_writes_the_report_and_exits_zero_with_only_known_deviations() {
 }
 
 #[test]
-fn a_new_deviation_exits_one_with_a_counterexample() {
-    // Without the known-deviations file, tch's bf16 kind bug is a new deviation.
-    let dir = out_dir("run-fail");
-    let empty = dir.with_extension("toml");
+fn a_new_deviation_goes_pending_then_into_the_corpus_and_replays_identically() {
+    // Without known deviations and with an empty corpus, tch's bf16 kind bug is a new deviation found by search.
+    let dir = out_dir("corpus-flow");
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.toml");
     std::fs::write(&empty, "").unwrap();
+    let corpus = dir.join("corpus");
+    let (c, k, o) = (corpus.to_str().unwrap(), empty.to_str().unwrap(), dir.join("out"));
     let args = ["run", "--property", "dtype::tch_array_kind_preserved", "--cases", "2000", "--seed", "1", "--quiet"];
-    let out = conform(&[&args[..], &["--known", empty.to_str().unwrap(), "--out", dir.to_str().unwrap()]].concat(), &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("minimal failing input: {\"dtype\":\"bf16\",\"shape\":[]"), "{}", text(&out));
-    assert!(text(&out).contains("repro: conform run --property dtype::tch_array_kind_preserved --seed 1"), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let run = conform(&[&args[..], &["--known", k, "--corpus", c, "--out", o.to_str().unwrap()]].concat(), &[]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(text(&run).contains("minimal failing input: {\"dtype\":\"bf16\",\"shape\":[]"), "{}", text(&run));
+    assert!(text(&run).contains("repro: conform run --property dtype::tch_array_kind_preserved --seed 1"), "{}", text(&run));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(o.join("report.json")).unwrap()).unwrap();
     let p = &report["properties"][0];
     assert_eq!(p["status"], "fail");
     assert_eq!(p["counterexample"]["case"]["dtype"], "bf16");
-    assert!(p["counterexample"]["repro"].as_str().unwrap().starts_with("conform run"));
+
+    // The failure is pending, not in the corpus; review shows it; CI would not have written it.
+    let review = conform(&["review", "--corpus", c], &[]);
+    assert!(text(&review).contains("1 pending file(s)") && text(&review).contains("signature: tch TryFrom<&ArrayView>: wrong tensor kind"), "{}", text(&review));
+    let ci = conform(&[&args[..], &["--known", k, "--corpus", dir.join("ci").to_str().unwrap(), "--out", o.to_str().unwrap()]].concat(), &[("CI", "true")]);
+    assert!(text(&ci).contains("no pending file written"), "{}", text(&ci));
+    assert!(!dir.join("ci").exists());
+
+    // Accepted, it replays identically, fails `conform run` from the corpus, and is `known` once recorded.
+    let accept = conform(&["accept", "--all", "--corpus", c], &[]);
+    assert_eq!(accept.status.code(), Some(0), "{}", text(&accept));
+    let replay = conform(&["replay", "--corpus", c, "--known", k], &[]);
+    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));
+    assert!(text(&replay).contains("FAILS identically (tch TryFrom<&ArrayView>: wrong tensor kind)"), "{}", text(&replay));
+    let again = conform(&[&args[..], &["--known", k, "--corpus", c, "--out", o.to_str().unwrap()]].concat(), &[]);
+    assert!(text(&again).contains("repro: conform replay"), "{}", text(&again));
+    let file = std::fs::read_dir(corpus.join("dtype/tch_array_kind_preserved")).unwrap().next().unwrap().unwrap().path();
+    let known = dir.join("known.toml");
+    let evidence = file.strip_prefix(&dir).unwrap().display().to_string();
+    std::fs::write(&known, format!("[[deviation]]\nproperty = \"dtype::tch_array_kind_preserved\"\nsignature = \"tch TryFrom<&ArrayView>: wrong tensor kind\"\nreason = \"tch 0.24 tags bf16 as Half\"\nevidence = \"{evidence}\"\n")).unwrap();
+    let known_replay = conform(&["replay", "--corpus", c, "--known", known.to_str().unwrap()], &[]);
+    assert_eq!(known_replay.status.code(), Some(0), "{}", text(&known_replay));
+    assert!(text(&known_replay).contains("reproduces identically (known deviation"), "{}", text(&known_replay));
+    let known_run = conform(&[&args[..], &["--known", known.to_str().unwrap(), "--corpus", c, "--out", o.to_str().unwrap()]].concat(), &[]);
+    assert_eq!(known_run.status.code(), Some(0), "{}", text(&known_run));
+}
+
+#[test]
+fn bad_corpus_files_are_named_and_the_others_still_replay() {
+    let dir = out_dir("bad-corpus");
+    let corpus = dir.join("corpus/dtype/tch_array_kind_preserved");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let good = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/dtype/tch_array_kind_preserved")).unwrap().next().unwrap().unwrap().path();
+    let text_of_good = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(corpus.join("good.json"), &text_of_good).unwrap();
+    std::fs::write(corpus.join("truncated.json"), &text_of_good[..40]).unwrap();
+    std::fs::write(corpus.join("dtype.json"), text_of_good.replace("\"bf16\"", "\"bf17\"")).unwrap();
+    std::fs::write(corpus.join("outside.json"), text_of_good.replace("\"offset\": 0", "\"offset\": 5")).unwrap();
+    std::fs::write(corpus.join("newer.json"), text_of_good.replace("\"format_version\": 1", "\"format_version\": 9")).unwrap();
+    let out = conform(&["replay", "--corpus", dir.join("corpus").to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("dtype.json: ERROR") && t.contains("unknown variant `bf17`"), "{t}");
+    assert!(t.contains("outside.json: ERROR") && t.contains("addresses storage elements 5..=5 but the storage holds 1"), "{t}");
+    assert!(t.contains("newer.json: ERROR") && t.contains("format_version 9 is newer than the 1"), "{t}");
+    assert!(t.contains("truncated.json: ERROR") && t.contains("EOF while parsing"), "{t}");
+    assert!(t.contains("good.json: dtype::tch_array_kind_preserved reproduces identically (known deviation"), "{t}");
 }
 
 #[test]
@@ -99,7 +148,7 @@ fn a_bad_known_deviations_file_is_a_usage_error() {
     let dir = out_dir("bad-known");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("kd.toml");
-    std::fs::write(&file, "[[deviation]]\nproperty = \"nope::x\"\nsignature = \"s\"\nreason = \"r\"\nevidence = { dtype = \"u8\", shape = [], strides = [], offset = 0, storage = [\"0x00\"] }\n").unwrap();
+    std::fs::write(&file, "[[deviation]]\nproperty = \"nope::x\"\nsignature = \"s\"\nreason = \"r\"\nevidence = \"corpus/x.json\"\n").unwrap();
     let out = conform(&["run", "--quiet", "--known", file.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("deviation #1 names property `nope::x`, which does not exist"), "{}", text(&out));

@@ -1,14 +1,18 @@
-//! The `cargo test` entry: one libtest-mimic trial per property, so `cargo test -- --list`, `--exact`, name filters
-//! and nextest's `--partition` work as for any test. Settings come from `CONFORM_*` variables (`CONFORM_CASES`
-//! raises the small default case count; `CONFORM_SEED` repeats a run). A trial fails on a new deviation and on a
-//! known deviation that no longer reproduces.
+//! The `cargo test` entry: one libtest-mimic trial per property and one per corpus file (kind `regression`, named
+//! after the file), so `cargo test -- --list`, `--exact`, name filters and nextest's `--partition` work as for any
+//! test. Settings come from `CONFORM_*` variables (`CONFORM_CASES` raises the small default case count;
+//! `CONFORM_SEED` repeats a run). A property trial fails on a new deviation and on a known deviation that no longer
+//! reproduces; a regression trial fails when its case fails in a way no known deviation covers, or cannot be read.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use conform_harness::config::RunConfig;
-use conform_harness::{known, runner, KNOWN_DEVIATIONS};
-use conform_properties::registry;
+use conform_harness::corpus::{self, Corpus};
+use conform_harness::known::{self, KnownDeviation};
+use conform_harness::runner::{self, Replay};
+use conform_harness::{CORPUS, KNOWN_DEVIATIONS, REPO_ROOT};
+use conform_properties::{registry, Property};
 use conform_reports::{console, Status};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -34,14 +38,18 @@ fn main() -> ExitCode {
         eprintln!("conform: {} cases per property, seed {} (set CONFORM_SEED={} to repeat)", config.cases, config.seed, config.seed);
     }
     conform_properties::init_libtorch(1);
-    let trials = properties
-        .into_iter()
+    let corpus_files = Corpus::new(CORPUS).accepted();
+    let loaded: Vec<Result<corpus::Loaded, corpus::CorpusError>> = corpus_files.iter().map(|p| corpus::load(p, &names)).collect();
+
+    let mut trials: Vec<Trial> = properties
+        .iter()
         .map(|property| {
-            let config = config.clone();
-            let mine: Vec<known::KnownDeviation> = known.iter().filter(|k| k.property == property.name).cloned().collect();
+            let (property, config) = (property.clone(), config.clone());
+            let mine = known_of(&known, property.name);
+            let stored: Vec<corpus::Loaded> = loaded.iter().flatten().filter(|l| l.entry.property == property.name).cloned().collect();
             Trial::test(property.name, move || {
-                let refs: Vec<&known::KnownDeviation> = mine.iter().collect();
-                let report = runner::run_property(&property, &config, &refs, None, &mut |_| {});
+                let (known, stored): (Vec<&KnownDeviation>, Vec<&corpus::Loaded>) = (mine.iter().collect(), stored.iter().collect());
+                let report = runner::run_property(&property, &config, &known, &stored, None, &mut |_| {});
                 match report.status {
                     Status::Pass | Status::Known | Status::Skip => Ok(()),
                     Status::Fail | Status::Fixed => Err(Failed::from(console::details(&report))),
@@ -49,5 +57,24 @@ fn main() -> ExitCode {
             })
         })
         .collect();
+    for (path, result) in corpus_files.iter().zip(loaded) {
+        let name = path.strip_prefix(REPO_ROOT).unwrap_or(path).display().to_string();
+        let trial = match result {
+            Err(e) => Trial::test(name, move || Err(Failed::from(e.to_string()))),
+            Ok(l) => {
+                let property: Property = properties.iter().find(|p| p.name == l.entry.property).expect("load checked the name").clone();
+                let mine = known_of(&known, property.name);
+                Trial::test(name, move || match runner::replay(&property, &l.entry.case, &mine.iter().collect::<Vec<_>>()) {
+                    Replay::Passes | Replay::Known(_) | Replay::Rejected(_) => Ok(()),
+                    Replay::Fails(f) => Err(Failed::from(format!("{} ({})\nrepro: conform replay {}", f.message, f.signature, l.path.display()))),
+                })
+            }
+        };
+        trials.push(trial.with_kind("regression"));
+    }
     libtest_mimic::run(&args, trials).exit_code()
+}
+
+fn known_of(known: &[KnownDeviation], property: &str) -> Vec<KnownDeviation> {
+    known.iter().filter(|k| k.property == property).cloned().collect()
 }

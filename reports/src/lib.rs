@@ -34,6 +34,7 @@ mod tests {
             values: 1600,
             values_per_s: 3200.0,
             stopped_by: "all-cases".into(),
+            corpus_replayed: 0,
             claims: vec!["not-bitwise-identical".into()],
             counterexample: None,
             known: vec![],
@@ -51,6 +52,7 @@ mod tests {
             cases_before_failure: 37,
             shrink_steps: 12,
             repro: "conform run --property roundtrip::b --seed 7".into(),
+            corpus_file: None,
         });
         let mut stale = property("dtype::c", Status::Fixed);
         stale.known.push(KnownReport {

@@ -81,8 +81,11 @@ pub struct PropertyReport {
     pub values: u64,
     #[serde(default)]
     pub values_per_s: f64,
-    /// Why generation stopped: all-cases, budget, too-many-rejects or failed.
+    /// Why generation stopped: all-cases, budget, too-many-rejects, failed, or corpus (a stored case failed).
     pub stopped_by: String,
+    /// Corpus cases replayed before the search.
+    #[serde(default)]
+    pub corpus_replayed: u32,
     pub claims: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterexample: Option<Counterexample>,
@@ -106,6 +109,9 @@ pub struct Counterexample {
     pub shrink_steps: u32,
     /// A command that reproduces it.
     pub repro: String,
+    /// The corpus file it came from, when a stored case (not the search) found it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus_file: Option<String>,
 }
 
 /// A recorded deviation of this property and what the run saw of it.
