@@ -19,4 +19,13 @@ pub fn main() {
     println!("cargo:rustc-env=CONFORM_LIBTORCH_VERSION={}", version.trim());
     println!("cargo:rerun-if-changed={}", libtorch.join("build-version").display());
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    // With a CUDA libtorch, keep libtorch_cuda.so as a dependency: nothing references its symbols, so rustc's
+    // --as-needed would drop it and libtorch would never register its CUDA hooks (Cuda::is_available() false).
+    // The PyPI set-up extracts a CPU-only libtorch, so this applies only to a CUDA LIBTORCH chosen by hand; a
+    // CPU-built binary gets CUDA at run time through LD_PRELOAD instead (scripts/gpu-check.sh).
+    if lib.join("libtorch_cuda.so").is_file() {
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
+        println!("cargo:rustc-link-arg=-ltorch_cuda");
+        println!("cargo:rustc-link-arg=-Wl,--as-needed");
+    }
 }

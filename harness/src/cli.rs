@@ -81,7 +81,7 @@ struct Pick {
 
 #[derive(Debug, Args)]
 struct Select {
-    /// Only properties of this family (repeatable): roundtrip, dtype, aliasing, casts.
+    /// Only properties of this family (repeatable): roundtrip, dtype, aliasing, casts, devices.
     #[arg(long = "family", value_name = "F")]
     families: Vec<String>,
     /// Only the property with this full name (repeatable).
@@ -113,6 +113,10 @@ struct RunArgs {
     /// Exit 1 when a known deviation no longer reproduces (fixed).
     #[arg(long)]
     strict: bool,
+    /// Which devices' properties run: cpu, cuda (an error where CUDA is not usable), or all (CUDA properties are
+    /// skipped with the reason where it is not) [env: CONFORM_DEVICE] [default: all]
+    #[arg(long, value_name = "DEVICE", value_parser = config::parse_device)]
+    device: Option<config::DeviceChoice>,
     /// No progress bars (the summary table is still printed).
     #[arg(long)]
     quiet: bool,
@@ -275,6 +279,7 @@ fn run_config(args: &RunArgs) -> Result<RunConfig> {
             .unwrap_or(conform_generators::DEFAULT_MAX_NUMEL),
         out_dir: args.out.clone().or_else(|| std::env::var_os("CONFORM_OUT").map(PathBuf::from)).unwrap_or_else(|| "target/conform".into()),
         strict: args.strict,
+        device: option_or_env(args.device, "CONFORM_DEVICE", config::parse_device, config::DEVICE_HINT)?.unwrap_or(config::DeviceChoice::All),
     })
 }
 
@@ -299,6 +304,11 @@ fn run(args: RunArgs) -> Result<u8> {
         bail!("no property matches the selection\n(hint: `conform list` prints the property names)");
     }
     conform_properties::init_libtorch(1);
+    if config.device == config::DeviceChoice::Cuda {
+        if let conform_properties::devices::CudaStatus::Unusable(why) = conform_properties::devices::cuda_status() {
+            bail!("--device cuda, but CUDA is not usable: {why}");
+        }
+    }
 
     let mut progress = Progress::default();
     let quiet = args.quiet;

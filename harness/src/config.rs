@@ -28,7 +28,31 @@ pub struct RunConfig {
     pub out_dir: PathBuf,
     /// Fail the run when a known deviation is fixed (`--strict`).
     pub strict: bool,
+    /// Which devices' properties run (`--device`, `CONFORM_DEVICE`).
+    pub device: DeviceChoice,
 }
+
+/// `--device cpu|cuda|all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceChoice {
+    /// Only properties that need the CPU alone.
+    Cpu,
+    /// Only properties that need CUDA; an error where CUDA is not usable.
+    Cuda,
+    /// Everything; CUDA properties are `skip` (with the reason) where CUDA is not usable.
+    All,
+}
+
+pub fn parse_device(text: &str) -> Result<DeviceChoice, String> {
+    match text.trim() {
+        "cpu" => Ok(DeviceChoice::Cpu),
+        "cuda" => Ok(DeviceChoice::Cuda),
+        "all" => Ok(DeviceChoice::All),
+        other => Err(format!("unknown device `{other}`")),
+    }
+}
+
+pub const DEVICE_HINT: &str = "one of cpu, cuda, all";
 
 /// A bad setting: which one, the value, and what would be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,6 +149,7 @@ impl RunConfig {
             max_numel: env("CONFORM_MAX_NUMEL", parse_numel, NUMEL_HINT)?.unwrap_or(DEFAULT_MAX_NUMEL),
             out_dir: PathBuf::from("target/conform"),
             strict: true,
+            device: env("CONFORM_DEVICE", parse_device, DEVICE_HINT)?.unwrap_or(DeviceChoice::All),
         })
     }
 }

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use conform_generators::search::{search, Outcome, SearchConfig, Stop};
 use conform_generators::{arb_case, TensorCase};
-use conform_properties::{outcome, CaseError, Failure, Property};
+use conform_properties::devices::{cuda_status, CudaStatus};
+use conform_properties::{outcome, CaseError, DeviceNeed, Failure, Property};
 use conform_reports::{
     ClaimReport, Counterexample, Event, KnownReport, PropertyReport, Report, Settings, Status, Summary, FORMAT_VERSION,
 };
 
-use crate::config::RunConfig;
+use crate::config::{DeviceChoice, RunConfig};
 use crate::corpus::Loaded;
 use crate::known::KnownDeviation;
 
@@ -146,7 +147,7 @@ pub fn run_property(
     let report = PropertyReport {
         name: property.name.to_string(),
         family: property.family.to_string(),
-        device: "cpu".into(),
+        device: device_name(property.device).into(),
         doc: property.doc.to_string(),
         status,
         cases,
@@ -197,6 +198,48 @@ pub fn repro_command(name: &str, config: &RunConfig, cases: u32) -> String {
     format!("conform run --property {name} --seed {} --cases {cases} --budget none{numel}", config.seed)
 }
 
+/// Why a property does not run under `choice` with CUDA in state `cuda`, or `None` when it runs.
+pub fn skip_reason(property: &Property, choice: DeviceChoice, cuda: &CudaStatus) -> Option<String> {
+    match (property.device, choice, cuda) {
+        (DeviceNeed::Cpu, DeviceChoice::Cuda, _) => Some("not selected: --device cuda runs only the CUDA properties".into()),
+        (DeviceNeed::Cuda, DeviceChoice::Cpu, _) => Some("not selected: --device cpu".into()),
+        (DeviceNeed::Cuda, _, CudaStatus::Unusable(why)) => Some(format!("no usable CUDA device: {why}")),
+        _ => None,
+    }
+}
+
+/// The report of a property that did not run.
+pub fn skipped(property: &Property, reason: String) -> PropertyReport {
+    PropertyReport {
+        name: property.name.to_string(),
+        family: property.family.to_string(),
+        device: device_name(property.device).into(),
+        doc: property.doc.to_string(),
+        status: Status::Skip,
+        cases: 0,
+        rejects: 0,
+        known_hits: 0,
+        duration_s: 0.0,
+        cases_per_s: 0.0,
+        values: 0,
+        values_per_s: 0.0,
+        stopped_by: "skipped".into(),
+        corpus_replayed: 0,
+        claims: property.claims.iter().map(|c| c.id().to_string()).collect(),
+        counterexample: None,
+        known: Vec::new(),
+        observations: Default::default(),
+        skip_reason: Some(reason),
+    }
+}
+
+fn device_name(need: DeviceNeed) -> &'static str {
+    match need {
+        DeviceNeed::Cpu => "cpu",
+        DeviceNeed::Cuda => "cpu+cuda:0",
+    }
+}
+
 /// Runs `properties` in order, sharing the budget out evenly over what is left, and builds the report.
 pub fn run(
     properties: &[Property],
@@ -208,10 +251,19 @@ pub fn run(
     let started = Instant::now();
     on_event(&Event::RunStarted { properties: properties.len(), seed: config.seed, cases: config.cases });
     let mut reports = Vec::with_capacity(properties.len());
+    let wants_cuda = config.device != DeviceChoice::Cpu && properties.iter().any(|p| p.device == DeviceNeed::Cuda);
+    let cuda = if wants_cuda { cuda_status() } else { CudaStatus::Unusable("not asked for".into()) };
     for (i, property) in properties.iter().enumerate() {
+        if let Some(reason) = skip_reason(property, config.device, &cuda) {
+            let report = skipped(property, reason);
+            on_event(&Event::PropertyFinished { report: &report });
+            reports.push(report);
+            continue;
+        }
+        let running = properties[i..].iter().filter(|p| skip_reason(p, config.device, &cuda).is_none()).count().max(1);
         let deadline = config.budget.map(|budget| {
             let left = budget.saturating_sub(started.elapsed());
-            Instant::now() + left / (properties.len() - i) as u32
+            Instant::now() + left / running as u32
         });
         let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
         let cases: Vec<&Loaded> = corpus.iter().filter(|c| c.entry.property == property.name).collect();

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 fn conform(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_conform"));
     cmd.args(args).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    for var in ["CI", "CONFORM_CASES", "CONFORM_SEED", "CONFORM_BUDGET", "CONFORM_MAX_NUMEL", "CONFORM_OUT", "CONFORM_KNOWN", "CONFORM_CORPUS"] {
+    for var in ["CI", "CONFORM_DEVICE", "CONFORM_CASES", "CONFORM_SEED", "CONFORM_BUDGET", "CONFORM_MAX_NUMEL", "CONFORM_OUT", "CONFORM_KNOWN", "CONFORM_CORPUS"] {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
@@ -140,7 +140,7 @@ fn bad_settings_exit_two_and_say_what_to_fix() {
     assert_eq!(property.status.code(), Some(2));
     assert!(text(&property).contains("unknown property `nope::x`"), "{}", text(&property));
     let family = conform(&["list", "--family", "nope"], &[]);
-    assert!(text(&family).contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing, casts)"), "{}", text(&family));
+    assert!(text(&family).contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing, casts, devices)"), "{}", text(&family));
 }
 
 #[test]
@@ -152,4 +152,25 @@ fn a_bad_known_deviations_file_is_a_usage_error() {
     let out = conform(&["run", "--quiet", "--known", file.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("deviation #1 names property `nope::x`, which does not exist"), "{}", text(&out));
+}
+
+#[test]
+fn cuda_properties_skip_with_a_reason_and_device_cuda_explains_why_not() {
+    let dir = out_dir("devices");
+    let all = conform(&["run", "--family", "devices", "--device", "all", "--cases", "10", "--quiet", "--out", dir.to_str().unwrap()], &[]);
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let cuda_usable = report["properties"][0]["status"] != "skip";
+    if cuda_usable {
+        return; // On a GPU machine the properties run; scripts/gpu-check.sh covers that case.
+    }
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all));
+    for p in report["properties"].as_array().unwrap() {
+        assert_eq!(p["status"], "skip", "{}", p["name"]);
+        assert!(p["skip_reason"].as_str().unwrap().starts_with("no usable CUDA device: "), "{}", p["skip_reason"]);
+    }
+    let cuda = conform(&["run", "--device", "cuda", "--quiet"], &[]);
+    assert_eq!(cuda.status.code(), Some(2), "{}", text(&cuda));
+    assert!(text(&cuda).contains("--device cuda, but CUDA is not usable: ") && text(&cuda).contains("(hint: "), "{}", text(&cuda));
+    let cpu = conform(&["run", "--family", "devices", "--device", "cpu", "--quiet", "--out", dir.to_str().unwrap()], &[]);
+    assert!(text(&cpu).contains("devices::cuda_round_trip_bit_exact") && text(&cpu).contains("skip"), "{}", text(&cpu));
 }

@@ -12,7 +12,8 @@ use conform_harness::corpus::{self, Corpus};
 use conform_harness::known::{self, KnownDeviation};
 use conform_harness::runner::{self, Replay};
 use conform_harness::{CORPUS, KNOWN_DEVIATIONS, REPO_ROOT};
-use conform_properties::{registry, Property};
+use conform_properties::devices::{cuda_status, CudaStatus};
+use conform_properties::{registry, DeviceNeed, Property};
 use conform_reports::{console, Status};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -41,9 +42,18 @@ fn main() -> ExitCode {
     let corpus_files = Corpus::new(CORPUS).accepted();
     let loaded: Vec<Result<corpus::Loaded, corpus::CorpusError>> = corpus_files.iter().map(|p| corpus::load(p, &names)).collect();
 
+    let cuda = match properties.iter().any(|p| p.device == DeviceNeed::Cuda) {
+        true => cuda_status(),
+        false => CudaStatus::Unusable("no property needs it".into()),
+    };
     let mut trials: Vec<Trial> = properties
         .iter()
         .map(|property| {
+            // A CUDA property where CUDA is not usable is ignored, never passed.
+            if let Some(reason) = runner::skip_reason(property, config.device, &cuda) {
+                eprintln!("conform: {} not run: {}", property.name, reason.lines().next().unwrap_or_default());
+                return Trial::test(property.name, || Ok(())).with_ignored_flag(true);
+            }
             let (property, config) = (property.clone(), config.clone());
             let mine = known_of(&known, property.name);
             let stored: Vec<corpus::Loaded> = loaded.iter().flatten().filter(|l| l.entry.property == property.name).cloned().collect();

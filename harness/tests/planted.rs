@@ -12,7 +12,7 @@ use conform_harness::known::KnownDeviation;
 use conform_harness::runner::{self, Replay};
 use conform_properties::convert::{ToArray, ToTensor};
 use conform_properties::roundtrip::check_roundtrip;
-use conform_properties::{Family, Property};
+use conform_properties::{DeviceNeed, Family, Property};
 use conform_reports::Status;
 
 static DEFECT: AtomicBool = AtomicBool::new(true);
@@ -34,6 +34,7 @@ fn planted() -> Property {
     Property {
         name: "roundtrip::planted_negative_zero",
         family: Family::Roundtrip,
+        device: DeviceNeed::Cpu,
         doc: "planted defect",
         claims: &[],
         space: Arc::new(|n| CaseSpace::all(n).with_dtypes(&[Dtype::F32, Dtype::F64])),
@@ -49,7 +50,15 @@ fn planted_defect_life_cycle() {
     let root = std::env::temp_dir().join(format!("conform-planted-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let store = Corpus::new(root.join("corpus"));
-    let config = RunConfig { cases: 2000, seed: 3, budget: None, max_numel: 64, out_dir: root.join("out"), strict: true };
+    let config = RunConfig {
+        cases: 2000,
+        seed: 3,
+        budget: None,
+        max_numel: 64,
+        out_dir: root.join("out"),
+        strict: true,
+        device: conform_harness::config::DeviceChoice::All,
+    };
 
     // 1. A run finds and shrinks it.
     let report = runner::run_property(&property, &config, &[], &[], None, &mut |_| {});

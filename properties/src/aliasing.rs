@@ -14,7 +14,7 @@ use tch::{TchError, Tensor};
 use crate::claims::Claim;
 use crate::convert::{copy_to_array, copy_to_tensor, tensor_bits, ArrayBits};
 use crate::element::{kind_of, Elem};
-use crate::property::{CaseError, Family, Property};
+use crate::property::{DeviceNeed, CaseError, Family, Property};
 use crate::view::{SharedBuffer, TensorView, ViewError};
 use crate::with_elem;
 
@@ -602,6 +602,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "aliasing::zero_copy_view_writes_both_ways",
             family: Family::Aliasing,
+            device: DeviceNeed::Cpu,
             doc: "a write through a zero-copy tensor appears in the array at the same index and vice versa, and nowhere else",
             claims: &[Claim::SharesMemory],
             space: Arc::new(space),
@@ -611,6 +612,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "aliasing::element_addresses_agree",
             family: Family::Aliasing,
+            device: DeviceNeed::Cpu,
             doc: "every element of a zero-copy tensor has the address of the array's element at the same index",
             claims: &[Claim::SharesMemory],
             space: Arc::new(space),
@@ -620,6 +622,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "aliasing::copying_conversions_never_alias",
             family: Family::Aliasing,
+            device: DeviceNeed::Cpu,
             doc: "tch's TryFrom/TryInto and conform's copy_to_tensor/copy_to_array give new memory that ignores later writes to the source",
             claims: &[Claim::SharesMemory],
             space: Arc::new(space),
@@ -629,6 +632,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "aliasing::view_ops_alias_copy_ops_do_not",
             family: Family::Aliasing,
+            device: DeviceNeed::Cpu,
             doc: "reshape, view, transpose, permute, narrow, slice, select, expand, (un)squeeze, as_strided, detach, to(same kind or device), contiguous give the view, copy or error stride arithmetic predicts",
             claims: &[Claim::ReshapeBreaksSharing, Claim::SharesMemory],
             space: Arc::new(space),
@@ -638,6 +642,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "aliasing::requires_grad_keeps_aliasing",
             family: Family::Aliasing,
+            device: DeviceNeed::Cpu,
             doc: "requires_grad_(true) on a zero-copy float view still aliases the array; on an integer view it is an error",
             claims: &[Claim::RequiresGradCopies],
             space: Arc::new(floats_and_ints),
@@ -647,6 +652,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "aliasing::overlapping_writes_refused",
             family: Family::Aliasing,
+            device: DeviceNeed::Cpu,
             doc: "copy_ into a view whose indices share elements (stride 0) is an error that changes nothing; into any other view it writes exactly the addressed elements",
             claims: &[Claim::SharesMemory],
             space: Arc::new(space),

@@ -17,7 +17,7 @@ use crate::claims::Claim;
 use crate::convert::{copy_to_tensor, storage_of, tensor_bits};
 use crate::element::kind_of;
 use crate::oracle::{cast_float, int_range, trunc, Exact};
-use crate::property::{CaseError, Family, Property, Space, Tally};
+use crate::property::{DeviceNeed, CaseError, Family, Property, Space, Tally};
 use crate::view::{array_view, SharedBuffer};
 use crate::with_elem;
 
@@ -383,6 +383,7 @@ pub fn properties() -> Vec<Property> {
         all.push(Property {
             name: exact_name,
             family: Family::Casts,
+            device: DeviceNeed::Cpu,
             doc: "to_kind into this float format gives the correctly rounded result (nearest, ties to even) for every float and integer source",
             claims: &[Claim::NotBitwiseIdentical],
             space: boundary_space(sources, format),
@@ -393,6 +394,7 @@ pub fn properties() -> Vec<Property> {
         all.push(Property {
             name: bound_name,
             family: Family::Casts,
+            device: DeviceNeed::Cpu,
             doc: "to_kind into this float format stays within ½ ulp of the input (overflow aside)",
             claims: &[Claim::NotBitwiseIdentical],
             space: boundary_space(sources, format),
@@ -405,6 +407,7 @@ pub fn properties() -> Vec<Property> {
     all.push(Property {
         name: "casts::widening_exact_and_round_trips",
         family: Family::Casts,
+        device: DeviceNeed::Cpu,
         doc: "f16/bf16 → f32/f64 and f32 → f64 are exact, and narrowing back gives the input (NaN stays NaN)",
         claims: &[Claim::NotBitwiseIdentical],
         space: Arc::new(|n| CaseSpace::all(64 * n).with_dtypes(&[Dtype::F16, Dtype::Bf16, Dtype::F32])),
@@ -416,6 +419,7 @@ pub fn properties() -> Vec<Property> {
     all.push(Property {
         name: "casts::float_to_int_truncates",
         family: Family::Casts,
+        device: DeviceNeed::Cpu,
         doc: "float → integer truncates toward zero when the result fits; out-of-range, NaN and inf results are tabulated",
         claims: &[Claim::NotBitwiseIdentical],
         space: Arc::new(|n| {
@@ -431,6 +435,7 @@ pub fn properties() -> Vec<Property> {
     all.push(Property {
         name: "casts::bool_casts",
         family: Family::Casts,
+        device: DeviceNeed::Cpu,
         doc: "nonzero (NaN included) → true, ±0 → false; false/true → 0/1 in every dtype",
         claims: &[Claim::NotBitwiseIdentical],
         space: Arc::new(|n| CaseSpace::all(64 * n)),
@@ -442,6 +447,7 @@ pub fn properties() -> Vec<Property> {
         all.push(Property {
             name,
             family: Family::Casts,
+            device: DeviceNeed::Cpu,
             doc: "the half crate's from_f32/from_f64 give the correctly rounded result (a second system under the same oracle)",
             claims: &[],
             space: boundary_space(&HALF_SOURCES, target.float_format().expect("float")),
@@ -453,6 +459,7 @@ pub fn properties() -> Vec<Property> {
     all.push(Property {
         name: "casts::ndarray_mapv_correctly_rounded",
         family: Family::Casts,
+        device: DeviceNeed::Cpu,
         doc: "ndarray's mapv(|x| x as f32 / f64) (Rust's `as`) gives the correctly rounded result",
         claims: &[],
         space: boundary_space(&MAPV_SOURCES, FloatFormat::F32),
@@ -466,6 +473,7 @@ pub fn properties() -> Vec<Property> {
     all.push(Property {
         name: "casts::libtorch_agrees_with_half",
         family: Family::Casts,
+        device: DeviceNeed::Cpu,
         doc: "libtorch's to_kind and the half crate give the same f16/bf16 bits; a disagreement names the correctly rounded side",
         claims: &[],
         space: two_target_space(&HALF_SOURCES, FloatFormat::F16, FloatFormat::BF16),

@@ -9,7 +9,7 @@ use conform_generators::{CaseSpace, Dtype, TensorCase};
 use crate::claims::Claim;
 use crate::convert::{tensor_bits, ToArray, ToTensor};
 use crate::element::kind_of;
-use crate::property::{CaseError, Family, Property};
+use crate::property::{DeviceNeed, CaseError, Family, Property};
 use crate::roundtrip::{refused, same_bits};
 
 /// The tensor made from an array of the case's dtype has that dtype's kind and the same bits. Runs on the
@@ -60,6 +60,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "dtype::tch_array_kind_preserved",
             family: Family::Dtype,
+            device: DeviceNeed::Cpu,
             doc: "an array of T becomes, through tch's TryFrom, a tensor of the kind T stands for, bits unchanged",
             claims: &[Claim::Float64BecomesFloat32],
             space: Arc::new(space),
@@ -69,6 +70,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "dtype::tch_to_array_refuses_other_element",
             family: Family::Dtype,
+            device: DeviceNeed::Cpu,
             doc: "tch's TryInto<ArrayD<U>> refuses a tensor whose kind is not U rather than casting it",
             claims: &[Claim::Float64BecomesFloat32, Claim::NotBitwiseIdentical],
             space: Arc::new(space),
@@ -78,6 +80,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "dtype::copy_to_array_refuses_other_element",
             family: Family::Dtype,
+            device: DeviceNeed::Cpu,
             doc: "conform's copy_to_array refuses a tensor whose kind is not the requested element type",
             claims: &[Claim::Float64BecomesFloat32],
             space: Arc::new(space),

@@ -10,6 +10,7 @@ pub mod boundary;
 pub mod casts;
 pub mod claims;
 pub mod convert;
+pub mod devices;
 pub mod dtype;
 pub mod element;
 pub mod oracle;
@@ -22,7 +23,7 @@ pub mod view;
 pub(crate) mod testing;
 
 pub use claims::Claim;
-pub use property::{outcome, CaseError, Check, Failure, Family, Property};
+pub use property::{outcome, CaseError, Check, DeviceNeed, Failure, Family, Property};
 pub use registry::registry;
 
 /// The libtorch version this crate was built against (read from `$LIBTORCH/build-version` by the build script).

@@ -57,10 +57,11 @@ pub enum Family {
     Dtype,
     Aliasing,
     Casts,
+    Devices,
 }
 
 impl Family {
-    pub const ALL: [Family; 4] = [Family::Roundtrip, Family::Dtype, Family::Aliasing, Family::Casts];
+    pub const ALL: [Family; 5] = [Family::Roundtrip, Family::Dtype, Family::Aliasing, Family::Casts, Family::Devices];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -68,6 +69,7 @@ impl Family {
             Family::Dtype => "dtype",
             Family::Aliasing => "aliasing",
             Family::Casts => "casts",
+            Family::Devices => "devices",
         }
     }
 }
@@ -76,6 +78,15 @@ impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The devices a property needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceNeed {
+    /// The CPU alone.
+    Cpu,
+    /// The CPU and a usable CUDA device; reported `skip` with the reason where there is none.
+    Cuda,
 }
 
 pub type Check = Arc<dyn Fn(&TensorCase) -> Result<(), CaseError> + Send + Sync>;
@@ -93,6 +104,13 @@ impl Tally {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(0) += 1;
     }
 
+    /// Keeps the largest `value` seen under `key` (for measured maxima rather than counts).
+    pub fn record_max(&self, key: String, value: u64) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = map.entry(key).or_insert(0);
+        *slot = (*slot).max(value);
+    }
+
     /// The counts so far, leaving the tally empty.
     pub fn take(&self) -> BTreeMap<String, u64> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
@@ -105,6 +123,7 @@ pub struct Property {
     /// `family::name`, also the libtest trial name.
     pub name: &'static str,
     pub family: Family,
+    pub device: DeviceNeed,
     /// One sentence: what must hold.
     pub doc: &'static str,
     /// The article claims this property bears on.

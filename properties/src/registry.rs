@@ -1,13 +1,14 @@
 //! Every property conform knows, in a stable order (family, then name within the family).
 
 use crate::property::Property;
-use crate::{aliasing, casts, dtype, roundtrip};
+use crate::{aliasing, casts, devices, dtype, roundtrip};
 
 pub fn registry() -> Vec<Property> {
     let mut all = roundtrip::properties();
     all.extend(dtype::properties());
     all.extend(aliasing::properties());
     all.extend(casts::properties());
+    all.extend(devices::properties());
     all
 }
 

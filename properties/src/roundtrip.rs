@@ -9,7 +9,7 @@ use conform_generators::{CaseSpace, TensorCase};
 
 use crate::claims::Claim;
 use crate::convert::{tensor_bits, ArrayBits, ConvertError, ToArray, ToTensor};
-use crate::property::{CaseError, Family, Property};
+use crate::property::{DeviceNeed, CaseError, Family, Property};
 
 /// The check, with both conversions as parameters.
 pub fn check_roundtrip(case: &TensorCase, to_tensor: &ToTensor, to_array: &ToArray) -> Result<(), CaseError> {
@@ -95,6 +95,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "roundtrip::tch_conversions_bit_exact",
             family: Family::Roundtrip,
+            device: DeviceNeed::Cpu,
             doc: "tch's TryFrom<&ArrayView> then TryInto<ArrayD> gives back the array bit for bit, for every layout",
             claims: &[Claim::NotBitwiseIdentical],
             space: Arc::new(space),
@@ -104,6 +105,7 @@ pub fn properties() -> Vec<Property> {
         Property {
             name: "roundtrip::copying_conversion_bit_exact",
             family: Family::Roundtrip,
+            device: DeviceNeed::Cpu,
             doc: "conform's copying conversion accepts every layout and gives back the array bit for bit",
             claims: &[Claim::NotBitwiseIdentical],
             space: Arc::new(space),
