@@ -77,6 +77,20 @@ fn kind(value: &serde_json::Value) -> &'static str {
 }
 
 impl CorpusEntry {
+    /// An entry in the current format, first seen today.
+    pub fn new(property: &str, signature: &str, message: &str, versions: (&str, &str), case: TensorCase) -> CorpusEntry {
+        CorpusEntry {
+            format_version: CORPUS_FORMAT_VERSION,
+            property: property.into(),
+            signature: signature.into(),
+            message: message.into(),
+            libtorch_version: versions.0.into(),
+            tch_version: versions.1.into(),
+            first_seen: today(),
+            case,
+        }
+    }
+
     /// The file content: pretty JSON with a final newline, stable for review diffs.
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).expect("an entry always serialises");
@@ -113,16 +127,8 @@ mod tests {
     use crate::dtype::Dtype;
 
     fn entry() -> CorpusEntry {
-        CorpusEntry {
-            format_version: CORPUS_FORMAT_VERSION,
-            property: "casts::x".into(),
-            signature: "sig".into(),
-            message: "msg".into(),
-            libtorch_version: "2.11.0".into(),
-            tch_version: "0.24.0".into(),
-            first_seen: "2026-11-28".into(),
-            case: TensorCase::contiguous(Dtype::F16, &[2], vec![0x3c00, 0x8000]).unwrap(),
-        }
+        let case = TensorCase::contiguous(Dtype::F16, &[2], vec![0x3c00, 0x8000]).unwrap();
+        CorpusEntry { first_seen: "2026-11-28".into(), ..CorpusEntry::new("casts::x", "sig", "msg", ("2.11.0", "0.24.0"), case) }
     }
 
     #[test]

@@ -330,16 +330,8 @@ fn run(args: RunArgs) -> Result<u8> {
         let new_failure = p.counterexample.as_ref().filter(|c| p.status == conform_reports::Status::Fail && c.corpus_file.is_none());
         if let Some(c) = new_failure {
             if let Ok(case) = serde_json::from_value::<conform_generators::TensorCase>(c.case.clone()) {
-                let entry = conform_generators::CorpusEntry {
-                    format_version: conform_generators::CORPUS_FORMAT_VERSION,
-                    property: p.name.clone(),
-                    signature: c.signature.clone(),
-                    message: c.message.clone(),
-                    libtorch_version: report.libtorch_version.clone(),
-                    tch_version: report.tch_version.clone(),
-                    first_seen: conform_generators::corpus::today(),
-                    case,
-                };
+                let versions = (report.libtorch_version.as_str(), report.tch_version.as_str());
+                let entry = conform_generators::CorpusEntry::new(&p.name, &c.signature, &c.message, versions, case);
                 match corpus.write_pending(&entry, std::env::var_os("CI").is_some())? {
                     Some(pending) => out.push_str(&format!(
                         "pending: {} (review with `conform review`, then `conform accept` or `conform reject`)\n",

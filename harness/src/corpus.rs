@@ -144,19 +144,10 @@ pub fn reject(pending: &Path) -> Result<(), CorpusError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use conform_generators::{Dtype, TensorCase, CORPUS_FORMAT_VERSION};
+    use conform_generators::{Dtype, TensorCase};
 
     fn entry() -> CorpusEntry {
-        CorpusEntry {
-            format_version: CORPUS_FORMAT_VERSION,
-            property: "casts::x".into(),
-            signature: "s".into(),
-            message: "m".into(),
-            libtorch_version: "2.11.0".into(),
-            tch_version: "0.24.0".into(),
-            first_seen: "2026-11-28".into(),
-            case: TensorCase::contiguous(Dtype::U8, &[], vec![7]).unwrap(),
-        }
+        CorpusEntry::new("casts::x", "s", "m", ("2.11.0", "0.24.0"), TensorCase::contiguous(Dtype::U8, &[], vec![7]).unwrap())
     }
 
     fn temp(name: &str) -> PathBuf {

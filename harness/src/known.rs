@@ -120,22 +120,13 @@ pub fn entry_toml(entry: &Entry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use conform_generators::{CorpusEntry, Dtype, CORPUS_FORMAT_VERSION};
+    use conform_generators::{CorpusEntry, Dtype};
 
     fn setup(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("conform-known-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("corpus/a/b")).unwrap();
-        let entry = CorpusEntry {
-            format_version: CORPUS_FORMAT_VERSION,
-            property: "a::b".into(),
-            signature: "sig".into(),
-            message: "m".into(),
-            libtorch_version: "2.11.0".into(),
-            tch_version: "0.24.0".into(),
-            first_seen: "2026-11-28".into(),
-            case: TensorCase::contiguous(Dtype::U8, &[2], vec![1, 0]).unwrap(),
-        };
+        let entry = CorpusEntry::new("a::b", "sig", "m", ("2.11.0", "0.24.0"), TensorCase::contiguous(Dtype::U8, &[2], vec![1, 0]).unwrap());
         std::fs::write(dir.join("corpus/a/b/e.json"), entry.to_json()).unwrap();
         std::fs::write(dir.join("corpus/a/b/other.json"), entry.to_json().replace("a::b", "a::c")).unwrap();
         dir

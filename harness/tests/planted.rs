@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use conform_generators::{CaseSpace, CorpusEntry, Dtype, CORPUS_FORMAT_VERSION};
+use conform_generators::{CaseSpace, CorpusEntry, Dtype};
 use conform_harness::config::RunConfig;
 use conform_harness::corpus::{self, Corpus};
 use conform_harness::known::KnownDeviation;
@@ -68,16 +68,8 @@ fn planted_defect_life_cycle() {
     assert!(found.message.contains("(-0.0)"), "{}", found.message);
 
     // 2. It is written as pending, then accepted into the corpus.
-    let entry = CorpusEntry {
-        format_version: CORPUS_FORMAT_VERSION,
-        property: property.name.into(),
-        signature: found.signature.clone(),
-        message: found.message.clone(),
-        libtorch_version: "2.11.0".into(),
-        tch_version: "0.24.0".into(),
-        first_seen: "2026-11-28".into(),
-        case: serde_json::from_value(found.case.clone()).unwrap(),
-    };
+    let case = serde_json::from_value(found.case.clone()).unwrap();
+    let entry = CorpusEntry::new(property.name, &found.signature, &found.message, ("2.11.0", "0.24.0"), case);
     let pending = store.write_pending(&entry, false).unwrap().expect("written");
     assert!(store.accepted().is_empty());
     let accepted = corpus::accept(&pending, &names).unwrap();
