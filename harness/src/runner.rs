@@ -93,10 +93,15 @@ pub fn run_property(
     }
     let search_config = SearchConfig { deadline, ..SearchConfig::new(config.cases, config.seed) };
     let mut known_hits = 0u32;
+    let mut reject_reasons = std::collections::BTreeMap::<String, u64>::new();
     let check = |case: &TensorCase| match outcome(run_check(property, case)) {
         Outcome::Fail(f) if known.iter().any(|k| k.signature == f.signature) => {
             known_hits += 1;
             Outcome::Pass
+        }
+        Outcome::Reject(why) => {
+            *reject_reasons.entry(why.clone()).or_insert(0) += 1;
+            Outcome::Reject(why)
         }
         other => other,
     };
@@ -163,6 +168,7 @@ pub fn run_property(
         counterexample,
         known: known_reports,
         observations: property.tally.as_ref().map(|t| t.take()).unwrap_or_default(),
+        reject_reasons,
         skip_reason: None,
     };
     on_event(&Event::PropertyFinished { report: &report });
@@ -229,6 +235,7 @@ pub fn skipped(property: &Property, reason: String) -> PropertyReport {
         counterexample: None,
         known: Vec::new(),
         observations: Default::default(),
+        reject_reasons: Default::default(),
         skip_reason: Some(reason),
     }
 }

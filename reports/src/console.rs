@@ -60,9 +60,15 @@ pub fn claims(report: &Report) -> String {
     out
 }
 
-/// One line per property that tabulated implementation-defined behaviour (the table itself is in report.json).
+/// One line per property that tabulated implementation-defined behaviour (the table itself is in report.json), and
+/// one per reason cases were rejected.
 pub fn observations(report: &Report) -> String {
     let mut out = String::new();
+    for p in &report.properties {
+        for (why, n) in &p.reject_reasons {
+            let _ = writeln!(out, "{}: {n} rejected: {}", p.name, why.lines().next().unwrap_or_default());
+        }
+    }
     for p in report.properties.iter().filter(|p| !p.observations.is_empty()) {
         let _ = writeln!(
             out,

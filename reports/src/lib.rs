@@ -39,6 +39,7 @@ mod tests {
             counterexample: None,
             known: vec![],
             observations: Default::default(),
+            reject_reasons: Default::default(),
             skip_reason: None,
         }
     }

@@ -94,6 +94,9 @@ pub struct PropertyReport {
     /// Behaviours tabulated rather than judged (implementation-defined results), with counts.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub observations: BTreeMap<String, u64>,
+    /// Why cases were rejected, with counts (rejects include shrink attempts).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reject_reasons: BTreeMap<String, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
 }

@@ -258,3 +258,64 @@ fn remove_dir_if_present(dir: &Path) -> Result<(), String> {
         Err(e) => Err(format!("cannot remove {}: {e}", dir.display())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A complete fake `.libtorch/` under a temp dir, with the stamp matching `requirements`.
+    fn fake(name: &str, requirements: &str) -> Paths {
+        let root = std::env::temp_dir().join(format!("conform-xtask-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let p = Paths {
+            requirements: root.join("req.txt"),
+            libtorch: root.join(".libtorch/libtorch"),
+            stamp: root.join(".libtorch/STAMP"),
+            root: root.join(".libtorch"),
+        };
+        for lib in TORCH_LIBS {
+            write_all(&p.libtorch.join("lib").join(lib), "");
+        }
+        for lib in CUDA_RUNTIME_LIBS {
+            write_all(&p.root.join("nvidia/cu13/lib").join(lib), "");
+        }
+        write_all(&p.libtorch.join("include/torch/csrc/api/include/torch/torch.h"), "");
+        write_all(&p.libtorch.join("build-version"), LIBTORCH_VERSION);
+        write_all(&p.requirements, requirements);
+        write_all(&p.stamp, requirements);
+        p
+    }
+
+    fn write_all(path: &Path, text: &str) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn a_complete_stamped_folder_is_reused() {
+        assert_eq!(problem(&fake("ok", "torch==2.11.0")).unwrap(), None);
+    }
+
+    #[test]
+    fn each_problem_is_named() {
+        let p = fake("version", "torch==2.11.0");
+        fs::write(p.libtorch.join("build-version"), "2.10.0").unwrap();
+        assert!(problem(&p).unwrap().unwrap().contains("holds libtorch 2.10.0 but tch 0.24 needs 2.11.0"));
+        let p = fake("stamp", "torch==2.11.0");
+        fs::write(&p.requirements, "torch==2.12.0").unwrap();
+        assert!(problem(&p).unwrap().unwrap().contains("other wheels"));
+        let p = fake("lib", "torch==2.11.0");
+        fs::remove_file(p.root.join("nvidia/cu13/lib/libcudart.so.13")).unwrap();
+        assert!(problem(&p).unwrap().unwrap().ends_with("libcudart.so.13 is missing"));
+        let p = fake("unfinished", "torch==2.11.0");
+        fs::remove_file(&p.stamp).unwrap();
+        assert!(problem(&p).unwrap().unwrap().contains("missing or was not completed"));
+    }
+
+    #[test]
+    fn the_pinned_requirements_carry_hashes() {
+        let text = fs::read_to_string(paths().requirements).unwrap();
+        assert_eq!(text.matches("--hash=sha256:").count(), 3, "{text}");
+        assert!(text.contains(&format!("torch=={LIBTORCH_VERSION}")));
+    }
+}
