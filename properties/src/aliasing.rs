@@ -557,8 +557,7 @@ pub fn check_overlapping_writes(case: &TensorCase, write: &WriteInto) -> Result<
     let overlapping = distinct.len() < addresses.len();
     let values: Vec<u64> = case.logical().iter().enumerate().map(|(i, &b)| if i % 2 == 0 { other(dtype, b) } else { b ^ (dtype.mask() & 1) }).collect();
     let src = TensorCase::contiguous(dtype, case.shape(), values.clone()).expect("same shape");
-    let src = with_elem!(dtype, T => copy_to_tensor(&crate::view::array_view(src.layout(), &crate::convert::storage_of::<T>(&src))))
-        .map_err(|e| tch_fail("source tensor", e))?;
+    let src = (crate::convert::ToTensor::copying().run)(&src).map_err(|e| tch_fail("source tensor", e))?;
     let before = buffer.snapshot();
     let result = write(&view, &src);
     let after = buffer.snapshot();

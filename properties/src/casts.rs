@@ -10,16 +10,14 @@
 use std::sync::Arc;
 
 use conform_generators::{CaseSpace, Dtype, FloatFormat, TensorCase};
-use tch::Tensor;
 
 use crate::boundary::{draw_boundary, draw_int_edge};
 use crate::claims::Claim;
-use crate::convert::{copy_to_tensor, storage_of, tensor_bits};
+use crate::convert::{storage_of, tensor_bits, CaseTensor};
 use crate::element::kind_of;
 use crate::oracle::{cast_float, int_range, trunc, Exact};
 use crate::property::{DeviceNeed, CaseError, Family, Property, Space, Tally};
-use crate::view::{array_view, SharedBuffer};
-use crate::with_elem;
+use crate::view::array_view;
 
 const INTS: [Dtype; 5] = [Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
 
@@ -29,27 +27,14 @@ pub struct CastOp {
     pub run: Box<dyn Fn(&TensorCase, Dtype) -> Result<Vec<u64>, String> + Send + Sync>,
 }
 
-/// The case as a tensor: a zero-copy view when libtorch can represent the layout, else a copy.
-fn source_tensor(case: &TensorCase) -> Result<(Tensor, Option<std::rc::Rc<SharedBuffer>>), String> {
-    if case.layout().strides.iter().all(|&s| s >= 0) {
-        let buffer = SharedBuffer::from_case(case);
-        let view = buffer.tensor(case.layout()).map_err(|e| e.to_string())?;
-        // A shallow copy shares the view's storage; the buffer is returned with it and outlives it.
-        return Ok((view.tensor().shallow_clone(), Some(buffer)));
-    }
-    let tensor = with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case))))
-        .map_err(|e| e.to_string())?;
-    Ok((tensor, None))
-}
-
 impl CastOp {
     /// libtorch's `Tensor::to_kind` on CPU.
     pub fn to_kind() -> CastOp {
         CastOp {
             name: "to_kind",
             run: Box::new(|case, target| {
-                let (tensor, _buffer) = source_tensor(case)?;
-                let out = tensor.f_to_kind(kind_of(target)).map_err(|e| e.to_string())?;
+                let source = CaseTensor::of(case).map_err(|e| e.to_string())?;
+                let out = source.tensor().f_to_kind(kind_of(target)).map_err(|e| e.to_string())?;
                 Ok(tensor_bits(&out).map_err(|e| e.to_string())?.bits)
             }),
         }

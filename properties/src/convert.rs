@@ -4,12 +4,14 @@
 //! Invariant: the project's conversions never cast: a tensor whose kind is not the requested element type is an
 //! error, and bits pass through unchanged.
 
+use std::rc::Rc;
+
 use conform_generators::{Dtype, TensorCase};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use tch::{Kind, Tensor};
 
 use crate::element::{dtype_of, kind_of, Elem};
-use crate::view::array_view;
+use crate::view::{array_view, SharedBuffer, TensorView};
 use crate::with_elem;
 
 /// Why a conversion did not happen.
@@ -79,6 +81,39 @@ pub fn tensor_bits(tensor: &Tensor) -> Result<ArrayBits, ConvertError> {
         .map(|chunk| chunk.iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64))
         .collect();
     Ok(ArrayBits { dtype, shape: tensor.size().iter().map(|&n| n as usize).collect(), bits })
+}
+
+/// A case as a CPU tensor: a zero-copy view of its storage where libtorch can represent the layout (so strided
+/// kernels run on strided input), else a copy in logical order (negative strides).
+pub enum CaseTensor {
+    View { buffer: Rc<SharedBuffer>, view: TensorView },
+    Copy(Tensor),
+}
+
+impl CaseTensor {
+    pub fn of(case: &TensorCase) -> Result<CaseTensor, ConvertError> {
+        if case.layout().strides.iter().all(|&s| s >= 0) {
+            let buffer = SharedBuffer::from_case(case);
+            let view = buffer.tensor(case.layout()).map_err(|e| tch::TchError::Convert(e.to_string()))?;
+            return Ok(CaseTensor::View { buffer, view });
+        }
+        with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case)))).map(CaseTensor::Copy)
+    }
+
+    pub fn tensor(&self) -> &Tensor {
+        match self {
+            CaseTensor::View { view, .. } => view.tensor(),
+            CaseTensor::Copy(t) => t,
+        }
+    }
+
+    /// The buffer under a zero-copy view.
+    pub fn buffer(&self) -> Option<&Rc<SharedBuffer>> {
+        match self {
+            CaseTensor::View { buffer, .. } => Some(buffer),
+            CaseTensor::Copy(_) => None,
+        }
+    }
 }
 
 /// A named array → tensor conversion, dtype-erased, so properties take it as a parameter.

@@ -14,12 +14,11 @@ use tch::{Device, TchError, Tensor};
 
 use crate::boundary::draw_boundary;
 use crate::claims::Claim;
-use crate::convert::{copy_to_tensor, storage_of, tensor_bits};
+use crate::convert::{tensor_bits, CaseTensor};
 use crate::element::kind_of;
 use crate::oracle::{cast_float, round, Exact};
 use crate::property::{DeviceNeed, CaseError, Family, Property, Tally};
-use crate::view::{array_view, SharedBuffer};
-use crate::with_elem;
+
 
 /// Whether CUDA can be used by this process, and if not, why and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,16 +119,8 @@ fn tch_fail(what: &str, e: impl std::fmt::Display) -> CaseError {
     CaseError::fail(format!("{what} failed"), format!("{what} failed: {first}"))
 }
 
-/// The case as a CPU tensor (a zero-copy view where libtorch can represent the layout), with its buffer.
-fn source(case: &TensorCase) -> Result<(Tensor, Option<std::rc::Rc<SharedBuffer>>), CaseError> {
-    if case.layout().strides.iter().all(|&s| s >= 0) {
-        let buffer = SharedBuffer::from_case(case);
-        let view = buffer.tensor(case.layout()).map_err(|e| tch_fail("zero-copy view", e))?;
-        return Ok((view.tensor().shallow_clone(), Some(buffer)));
-    }
-    let t = with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case))))
-        .map_err(|e| tch_fail("copy_to_tensor", e))?;
-    Ok((t, None))
+fn source(case: &TensorCase) -> Result<CaseTensor, CaseError> {
+    CaseTensor::of(case).map_err(|e| tch_fail("source tensor", e))
 }
 
 fn same_bits(case: &TensorCase, back: &Tensor, path: &str) -> Result<(), CaseError> {
@@ -160,7 +151,8 @@ fn same_bits(case: &TensorCase, back: &Tensor, path: &str) -> Result<(), CaseErr
 
 /// Property 1: CPU → device → CPU gives the array back bit for bit, by every copy path.
 pub fn check_round_trip(case: &TensorCase, remote: &Remote) -> Result<(), CaseError> {
-    let (src, _buffer) = source(case)?;
+    let source = source(case)?;
+    let src = source.tensor();
     let paths: [(&str, &Move); 2] = [("blocking", &remote.upload), ("pinned non_blocking", &remote.upload_pinned)];
     for (how, upload) in paths {
         let path = format!("cpu→{}→cpu ({how})", remote.name);
@@ -178,7 +170,8 @@ pub fn check_round_trip(case: &TensorCase, remote: &Remote) -> Result<(), CaseEr
 /// Property 2: the device copy keeps dtype and shape and lives in new storage: overwriting the source afterwards
 /// does not change it.
 pub fn check_new_storage(case: &TensorCase, remote: &Remote) -> Result<(), CaseError> {
-    let (src, buffer) = source(case)?;
+    let source = source(case)?;
+    let (src, buffer) = (source.tensor(), source.buffer());
     let on_device = (remote.upload)(&src).map_err(|e| tch_fail("upload", e))?;
     let (kind, size) = (on_device.f_kind().map_err(|e| tch_fail("kind", e))?, on_device.size());
     if kind != kind_of(case.dtype()) || size != src.size() {
@@ -208,7 +201,8 @@ fn verdict(ok: bool) -> &'static str {
 /// side that is correctly rounded.
 pub fn check_cast_agrees(case: &TensorCase, remote: &Remote) -> Result<(), CaseError> {
     let source_dtype = case.dtype();
-    let (src, _buffer) = source(case)?;
+    let source = source(case)?;
+    let src = source.tensor();
     for target in Dtype::FLOATS.into_iter().filter(|&t| t != source_dtype) {
         let kind = kind_of(target);
         let cpu = src.f_to_kind(kind).map_err(|e| tch_fail("cpu to_kind", e))?;
@@ -258,7 +252,8 @@ fn second(src: &Tensor) -> Result<Tensor, TchError> {
 /// bits on the CPU and the device (NaN results compared as NaN; their payloads are tabulated).
 pub fn check_basic_ops(case: &TensorCase, remote: &Remote, tally: Option<&Tally>) -> Result<(), CaseError> {
     let dtype = case.dtype();
-    let (src, _buffer) = source(case)?;
+    let source = source(case)?;
+    let src = source.tensor();
     let other = second(&src).map_err(|e| tch_fail("flip", e))?;
     let f = dtype.float_format().expect("float dtypes only");
     for (name, op) in BASIC {
@@ -335,7 +330,8 @@ fn ulp_error(f: FloatFormat, y: u64, reference: f64) -> f64 {
 pub fn check_transcendental(case: &TensorCase, remote: &Remote, tally: Option<&Tally>) -> Result<(), CaseError> {
     let dtype = case.dtype();
     let f = dtype.float_format().expect("float dtypes only");
-    let (src, _buffer) = source(case)?;
+    let source = source(case)?;
+    let src = source.tensor();
     let xs = case.logical();
     for (name, op, reference) in TRANSCENDENTAL {
         let cpu = op(&src).map_err(|e| tch_fail(&format!("cpu {name}"), e))?;
@@ -454,8 +450,7 @@ mod tests {
                 let bits = tensor_bits(t).map_err(|e| TchError::Convert(e.to_string()))?;
                 let changed: Vec<u64> = bits.bits.iter().map(|&b| f(bits.dtype, b)).collect();
                 let case = TensorCase::contiguous(bits.dtype, &bits.shape, changed).map_err(|e| TchError::Convert(e.to_string()))?;
-                with_elem!(bits.dtype, T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(&case))))
-                    .map_err(|e| TchError::Convert(e.to_string()))
+                (crate::convert::ToTensor::copying().run)(&case).map_err(|e| TchError::Convert(e.to_string()))
             }),
             ..Remote::fake()
         }
