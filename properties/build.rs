@@ -10,10 +10,7 @@ pub fn main() {
     };
     let lib = libtorch.join("lib");
     if !lib.join("libtorch_cpu.so").is_file() {
-        panic!(
-            "no libtorch_cpu.so under {}\n(hint: run `cargo xtask setup` to fetch libtorch 2.11.0)",
-            lib.display()
-        );
+        panic!("no libtorch_cpu.so under {}\n(hint: run `cargo xtask setup` to fetch libtorch 2.11.0)", lib.display());
     }
     let version = std::fs::read_to_string(libtorch.join("build-version")).unwrap_or_else(|_| "unknown".into());
     println!("cargo:rustc-env=CONFORM_LIBTORCH_VERSION={}", version.trim());

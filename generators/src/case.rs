@@ -28,7 +28,9 @@ pub struct TensorCase {
 pub enum CaseError {
     #[error("{0}")]
     Layout(#[from] LayoutError),
-    #[error("storage[{index}] = {bits:#x} does not fit dtype {dtype}\n(hint: {dtype} elements use {width} bits{bool_hint})")]
+    #[error(
+        "storage[{index}] = {bits:#x} does not fit dtype {dtype}\n(hint: {dtype} elements use {width} bits{bool_hint})"
+    )]
     BitsTooWide { index: usize, bits: u64, dtype: Dtype, width: u32, bool_hint: &'static str },
     #[error("storage[{index}] = `{text}` is not an element\n(hint: write the bits in hex, optionally followed by `= decimal`, e.g. \"0x3f800000 = 1.0\")")]
     BadElement { index: usize, text: String },
@@ -135,7 +137,12 @@ fn parse_element(dtype: Dtype, index: usize, text: &str) -> Result<u64, CaseErro
         let claimed = rest.strip_prefix('=').ok_or_else(bad)?.trim();
         let actual = dtype.render(bits & dtype.mask());
         if claimed != actual {
-            return Err(CaseError::DecimalMismatch { index, hex: hex.to_string(), actual, claimed: claimed.to_string() });
+            return Err(CaseError::DecimalMismatch {
+                index,
+                hex: hex.to_string(),
+                actual,
+                claimed: claimed.to_string(),
+            });
         }
     }
     Ok(bits)

@@ -42,7 +42,9 @@ pub enum EntryError {
     NoVersion,
     #[error("format_version {0} is newer than the {CORPUS_FORMAT_VERSION} this conform reads\n(hint: upgrade conform, or re-record the case with this version)")]
     Newer(u32),
-    #[error("format_version 0 is not a corpus format\n(hint: this conform writes format_version {CORPUS_FORMAT_VERSION})")]
+    #[error(
+        "format_version 0 is not a corpus format\n(hint: this conform writes format_version {CORPUS_FORMAT_VERSION})"
+    )]
     Zero,
 }
 
@@ -59,7 +61,9 @@ pub fn parse_entry(bytes: &[u8]) -> Result<CorpusEntry, EntryError> {
         None => return Err(EntryError::NoVersion),
         Some(None) => return Err(EntryError::Malformed("format_version is not a whole number".into())),
         Some(Some(0)) => return Err(EntryError::Zero),
-        Some(Some(v)) if v > CORPUS_FORMAT_VERSION as u64 => return Err(EntryError::Newer(v.min(u32::MAX as u64) as u32)),
+        Some(Some(v)) if v > CORPUS_FORMAT_VERSION as u64 => {
+            return Err(EntryError::Newer(v.min(u32::MAX as u64) as u32))
+        }
         Some(Some(_)) => {}
     }
     serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))
@@ -78,7 +82,13 @@ fn kind(value: &serde_json::Value) -> &'static str {
 
 impl CorpusEntry {
     /// An entry in the current format, first seen today.
-    pub fn new(property: &str, signature: &str, message: &str, versions: (&str, &str), case: TensorCase) -> CorpusEntry {
+    pub fn new(
+        property: &str,
+        signature: &str,
+        message: &str,
+        versions: (&str, &str),
+        case: TensorCase,
+    ) -> CorpusEntry {
         CorpusEntry {
             format_version: CORPUS_FORMAT_VERSION,
             property: property.into(),
@@ -128,7 +138,10 @@ mod tests {
 
     fn entry() -> CorpusEntry {
         let case = TensorCase::contiguous(Dtype::F16, &[2], vec![0x3c00, 0x8000]).unwrap();
-        CorpusEntry { first_seen: "2026-11-28".into(), ..CorpusEntry::new("casts::x", "sig", "msg", ("2.11.0", "0.24.0"), case) }
+        CorpusEntry {
+            first_seen: "2026-11-28".into(),
+            ..CorpusEntry::new("casts::x", "sig", "msg", ("2.11.0", "0.24.0"), case)
+        }
     }
 
     #[test]
@@ -149,12 +162,17 @@ mod tests {
         assert!(err("{").contains("EOF while parsing"));
         assert!(err("[1,2]").contains("expected a JSON object, found an array"));
         assert!(err(&good.replace("\"format_version\": 1,", "")).contains("format_version is missing"));
-        assert!(err(&good.replace("\"format_version\": 1", "\"format_version\": 2")).contains("format_version 2 is newer than the 1"));
-        assert!(err(&good.replace("\"format_version\": 1", "\"format_version\": 0")).contains("format_version 0 is not"));
+        assert!(err(&good.replace("\"format_version\": 1", "\"format_version\": 2"))
+            .contains("format_version 2 is newer than the 1"));
+        assert!(
+            err(&good.replace("\"format_version\": 1", "\"format_version\": 0")).contains("format_version 0 is not")
+        );
         assert!(err(&good.replace("\"format_version\": 1", "\"format_version\": \"1\"")).contains("not a whole number"));
         assert!(err(&good.replace("\"f16\"", "\"f17\"")).contains("unknown variant `f17`"));
-        assert!(err(&good.replace("\"0x8000 = -0.0\"", "\"0x18000\"")).contains("storage[1] = 0x18000 does not fit dtype f16"));
-        assert!(err(&good.replace("\"offset\": 0", "\"offset\": 1")).contains("addresses storage elements 1..=2 but the storage holds 2"));
+        assert!(err(&good.replace("\"0x8000 = -0.0\"", "\"0x18000\""))
+            .contains("storage[1] = 0x18000 does not fit dtype f16"));
+        assert!(err(&good.replace("\"offset\": 0", "\"offset\": 1"))
+            .contains("addresses storage elements 1..=2 but the storage holds 2"));
         let edited = |fields: &[(&str, serde_json::Value)]| {
             let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
             for (field, value) in fields {

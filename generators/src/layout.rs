@@ -23,7 +23,9 @@ pub struct Layout {
 pub enum LayoutError {
     #[error("shape has {shape} dimensions but strides has {strides}\n(hint: give one stride per dimension)")]
     RankMismatch { shape: usize, strides: usize },
-    #[error("shape has {rank} dimensions, more than the {MAX_RANK} allowed\n(hint: use at most {MAX_RANK} dimensions)")]
+    #[error(
+        "shape has {rank} dimensions, more than the {MAX_RANK} allowed\n(hint: use at most {MAX_RANK} dimensions)"
+    )]
     TooManyDims { rank: usize },
     #[error("the product of shape {shape:?} overflows\n(hint: the number of elements must fit in an i64)")]
     NumelOverflow { shape: Vec<usize> },

@@ -85,8 +85,13 @@ pub fn rng(seed: u64, stream: &str) -> TestRng {
 }
 
 /// Runs `check` on up to `config.cases` cases of `strategy`; `on_case` hears the count and the case after each.
-pub fn search<S, E, C, P>(strategy: &S, stream: &str, config: &SearchConfig, mut check: C, mut on_case: P)
-    -> Result<SearchReport<S::Value, E>, String>
+pub fn search<S, E, C, P>(
+    strategy: &S,
+    stream: &str,
+    config: &SearchConfig,
+    mut check: C,
+    mut on_case: P,
+) -> Result<SearchReport<S::Value, E>, String>
 where
     S: Strategy,
     S::Value: Clone,
@@ -124,7 +129,13 @@ where
     Ok(report)
 }
 
-fn shrink<T, E, C>(tree: &mut T, original: T::Value, failure: E, config: &SearchConfig, check: &mut C) -> Found<T::Value, E>
+fn shrink<T, E, C>(
+    tree: &mut T,
+    original: T::Value,
+    failure: E,
+    config: &SearchConfig,
+    check: &mut C,
+) -> Found<T::Value, E>
 where
     T: ValueTree,
     T::Value: Clone,
@@ -192,7 +203,17 @@ mod tests {
         let strategy = arb_case(CaseSpace::all(64));
         let draw = |stream: &str| {
             let mut seen = Vec::new();
-            search(&strategy, stream, &SearchConfig::new(20, 3), |c| { seen.push(c.clone()); Outcome::<()>::Pass }, |_, _| {}).unwrap();
+            search(
+                &strategy,
+                stream,
+                &SearchConfig::new(20, 3),
+                |c| {
+                    seen.push(c.clone());
+                    Outcome::<()>::Pass
+                },
+                |_, _| {},
+            )
+            .unwrap();
             seen
         };
         assert_eq!(draw("a"), draw("a"));

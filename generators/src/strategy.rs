@@ -72,7 +72,12 @@ impl fmt::Debug for CaseSpace {
 impl CaseSpace {
     /// Every dtype and layout feature, the mixed value distribution.
     pub fn all(max_numel: usize) -> CaseSpace {
-        CaseSpace { dtypes: Dtype::ALL.to_vec(), max_numel, layouts: LayoutMix::ALL, values: Arc::new(values::draw_mixed) }
+        CaseSpace {
+            dtypes: Dtype::ALL.to_vec(),
+            max_numel,
+            layouts: LayoutMix::ALL,
+            values: Arc::new(values::draw_mixed),
+        }
     }
 
     pub fn with_dtypes(mut self, dtypes: &[Dtype]) -> CaseSpace {
@@ -492,7 +497,10 @@ mod tests {
     #[test]
     fn any_nonempty_case_shrinks_to_a_zero_dim_zero() {
         let min = minimal(CaseSpace::all(64).with_dtypes(&[Dtype::I32]), |c| c.numel() > 0);
-        assert_eq!(format!("{min:?}"), "TensorCase { dtype: i32, shape: [], strides: [], offset: 0, storage: [0x00000000 = 0] }");
+        assert_eq!(
+            format!("{min:?}"),
+            "TensorCase { dtype: i32, shape: [], strides: [], offset: 0, storage: [0x00000000 = 0] }"
+        );
     }
 
     #[test]
@@ -511,22 +519,29 @@ mod tests {
         let min = minimal(CaseSpace::all(64).with_dtypes(&[Dtype::U8]), |c| {
             c.layout().features().contains(&"negative-stride")
         });
-        assert_eq!(format!("{min:?}"), "TensorCase { dtype: u8, shape: [2], strides: [-1], offset: 1, storage: [0x00 = 0, 0x00 = 0] }");
+        assert_eq!(
+            format!("{min:?}"),
+            "TensorCase { dtype: u8, shape: [2], strides: [-1], offset: 1, storage: [0x00 = 0, 0x00 = 0] }"
+        );
     }
 
     #[test]
     fn a_transposition_predicate_shrinks_to_a_two_by_two() {
         // Fails when logical order differs from storage order and the values differ (a reordering defect needs
         // two distinct values to show).
-        let min = minimal(CaseSpace::all(64).with_dtypes(&[Dtype::F32]).with_layouts(LayoutMix::CONTIGUOUS.with_strided()), |c| {
-            let logical = c.logical();
-            let in_memory: Vec<u64> = {
-                let mut addressed: Vec<(usize, u64)> = c.layout().addresses().into_iter().zip(logical.iter().copied()).collect();
-                addressed.sort();
-                addressed.into_iter().map(|(_, b)| b).collect()
-            };
-            logical != in_memory
-        });
+        let min = minimal(
+            CaseSpace::all(64).with_dtypes(&[Dtype::F32]).with_layouts(LayoutMix::CONTIGUOUS.with_strided()),
+            |c| {
+                let logical = c.logical();
+                let in_memory: Vec<u64> = {
+                    let mut addressed: Vec<(usize, u64)> =
+                        c.layout().addresses().into_iter().zip(logical.iter().copied()).collect();
+                    addressed.sort();
+                    addressed.into_iter().map(|(_, b)| b).collect()
+                };
+                logical != in_memory
+            },
+        );
         assert_eq!(min.shape(), &[2, 2]);
         assert_eq!(min.layout().strides, vec![1, 2]);
         let zeros = min.logical().iter().filter(|&&b| b == 0).count();

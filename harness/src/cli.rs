@@ -14,7 +14,11 @@ use crate::known::{self, KnownDeviation};
 use crate::runner;
 
 #[derive(Debug, Parser)]
-#[command(name = "conform", version, about = "Property-based conformance checks of libtorch (tch) against ndarray and exact oracles")]
+#[command(
+    name = "conform",
+    version,
+    about = "Property-based conformance checks of libtorch (tch) against ndarray and exact oracles"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,11 +64,19 @@ struct Files {
 
 impl Files {
     fn corpus(&self) -> Corpus {
-        Corpus::new(self.corpus.clone().or_else(|| std::env::var_os("CONFORM_CORPUS").map(PathBuf::from)).unwrap_or_else(|| "corpus".into()))
+        Corpus::new(
+            self.corpus
+                .clone()
+                .or_else(|| std::env::var_os("CONFORM_CORPUS").map(PathBuf::from))
+                .unwrap_or_else(|| "corpus".into()),
+        )
     }
 
     fn known_path(&self) -> PathBuf {
-        self.known.clone().or_else(|| std::env::var_os("CONFORM_KNOWN").map(PathBuf::from)).unwrap_or_else(|| "known-deviations.toml".into())
+        self.known
+            .clone()
+            .or_else(|| std::env::var_os("CONFORM_KNOWN").map(PathBuf::from))
+            .unwrap_or_else(|| "known-deviations.toml".into())
     }
 }
 
@@ -150,7 +162,10 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
     let known = known::load(&files.known_path(), &names)?;
     let paths = if paths.is_empty() { files.corpus().accepted() } else { paths.to_vec() };
     if paths.is_empty() {
-        bail!("no corpus file to replay under {}\n(hint: accept pending files with `conform accept`, or name files)", files.corpus().root.display());
+        bail!(
+            "no corpus file to replay under {}\n(hint: accept pending files with `conform accept`, or name files)",
+            files.corpus().root.display()
+        );
     }
     conform_properties::init_libtorch(1);
     let mut out = String::new();
@@ -166,11 +181,19 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
         };
         let property = all.iter().find(|p| p.name == loaded.entry.property).expect("load checked the name");
         let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
-        let same = |f: &conform_properties::Failure| if f.message == loaded.entry.message { "identically" } else { "with a different message" };
+        let same = |f: &conform_properties::Failure| {
+            if f.message == loaded.entry.message {
+                "identically"
+            } else {
+                "with a different message"
+            }
+        };
         let line = match runner::replay(property, &loaded.entry.case, &mine) {
             runner::Replay::Passes => "passes now (the recorded failure is gone)".to_string(),
             runner::Replay::Rejected(why) => format!("rejected: {why}"),
-            runner::Replay::Known(f) => format!("reproduces {} (known deviation: {})\n  {}", same(&f), f.signature, f.message),
+            runner::Replay::Known(f) => {
+                format!("reproduces {} (known deviation: {})\n  {}", same(&f), f.signature, f.message)
+            }
             runner::Replay::Fails(f) => {
                 code = code.max(1);
                 format!("FAILS {} ({})\n  {}", same(&f), f.signature, f.message)
@@ -217,7 +240,11 @@ fn decide(pick: &Pick, accept: bool) -> Result<u8> {
     let mut out = String::new();
     let mut code = 0;
     for path in &paths {
-        let result = if accept { corpus::accept(path, &names).map(|p| format!("accepted {}", p.display())) } else { corpus::reject(path).map(|()| format!("rejected {}", path.display())) };
+        let result = if accept {
+            corpus::accept(path, &names).map(|p| format!("accepted {}", p.display()))
+        } else {
+            corpus::reject(path).map(|()| format!("rejected {}", path.display()))
+        };
         match result {
             Ok(line) => out.push_str(&format!("{line}\n")),
             Err(e) => {
@@ -273,18 +300,29 @@ fn run_config(args: &RunArgs) -> Result<RunConfig> {
                 why,
                 hint: config::BUDGET_HINT,
             })?,
-            None => config::env("CONFORM_BUDGET", config::parse_budget, config::BUDGET_HINT)?.unwrap_or(Some(config::DEFAULT_BUDGET)),
+            None => config::env("CONFORM_BUDGET", config::parse_budget, config::BUDGET_HINT)?
+                .unwrap_or(Some(config::DEFAULT_BUDGET)),
         },
         max_numel: option_or_env(args.max_numel, "CONFORM_MAX_NUMEL", config::parse_numel, config::NUMEL_HINT)?
             .unwrap_or(conform_generators::DEFAULT_MAX_NUMEL),
-        out_dir: args.out.clone().or_else(|| std::env::var_os("CONFORM_OUT").map(PathBuf::from)).unwrap_or_else(|| "target/conform".into()),
+        out_dir: args
+            .out
+            .clone()
+            .or_else(|| std::env::var_os("CONFORM_OUT").map(PathBuf::from))
+            .unwrap_or_else(|| "target/conform".into()),
         strict: args.strict,
-        device: option_or_env(args.device, "CONFORM_DEVICE", config::parse_device, config::DEVICE_HINT)?.unwrap_or(config::DeviceChoice::All),
+        device: option_or_env(args.device, "CONFORM_DEVICE", config::parse_device, config::DEVICE_HINT)?
+            .unwrap_or(config::DeviceChoice::All),
     })
 }
 
 /// A flag wins over its environment variable.
-fn option_or_env<T>(flag: Option<T>, var: &str, parse: fn(&str) -> Result<T, String>, hint: &'static str) -> Result<Option<T>> {
+fn option_or_env<T>(
+    flag: Option<T>,
+    var: &str,
+    parse: fn(&str) -> Result<T, String>,
+    hint: &'static str,
+) -> Result<Option<T>> {
     match flag {
         Some(v) => Ok(Some(v)),
         None => Ok(config::env(var, parse, hint)?),
@@ -327,7 +365,8 @@ fn run(args: RunArgs) -> Result<u8> {
         if !details.is_empty() {
             out.push_str(&format!("\n{details}"));
         }
-        let new_failure = p.counterexample.as_ref().filter(|c| p.status == conform_reports::Status::Fail && c.corpus_file.is_none());
+        let new_failure =
+            p.counterexample.as_ref().filter(|c| p.status == conform_reports::Status::Fail && c.corpus_file.is_none());
         if let Some(c) = new_failure {
             if let Ok(case) = serde_json::from_value::<conform_generators::TensorCase>(c.case.clone()) {
                 let versions = (report.libtorch_version.as_str(), report.tch_version.as_str());
@@ -340,7 +379,8 @@ fn run(args: RunArgs) -> Result<u8> {
                     None => out.push_str("no pending file written (CI is set, or the case is already in the corpus)\n"),
                 }
                 let accepted = corpus.path_for(&entry);
-                let relative = accepted.strip_prefix(known_path.parent().unwrap_or(Path::new("."))).unwrap_or(&accepted);
+                let relative =
+                    accepted.strip_prefix(known_path.parent().unwrap_or(Path::new("."))).unwrap_or(&accepted);
                 let deviation = known::Entry {
                     property: p.name.clone(),
                     signature: c.signature.clone(),
@@ -360,7 +400,8 @@ fn run(args: RunArgs) -> Result<u8> {
     }
     std::fs::create_dir_all(&config.out_dir).with_context(|| format!("cannot create {}", config.out_dir.display()))?;
     let json_path = config.out_dir.join("report.json");
-    std::fs::write(&json_path, conform_reports::to_json(&report)).with_context(|| format!("cannot write {}", json_path.display()))?;
+    std::fs::write(&json_path, conform_reports::to_json(&report))
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
     let junit_path = config.out_dir.join("junit.xml");
     let junit = conform_reports::junit::to_junit(&report).context("cannot render junit.xml")?;
     std::fs::write(&junit_path, junit).with_context(|| format!("cannot write {}", junit_path.display()))?;

@@ -71,9 +71,7 @@ pub fn env<T>(var: &str, parse: fn(&str) -> Result<T, String>, hint: &'static st
         Err(std::env::VarError::NotUnicode(v)) => {
             Err(ConfigError { source_name: var.into(), value: format!("{v:?}"), why: "not UTF-8".into(), hint })
         }
-        Ok(value) => parse(&value)
-            .map(Some)
-            .map_err(|why| ConfigError { source_name: var.into(), value, why, hint }),
+        Ok(value) => parse(&value).map(Some).map_err(|why| ConfigError { source_name: var.into(), value, why, hint }),
     }
 }
 
@@ -175,7 +173,8 @@ mod tests {
         assert!(parse_count("ten").is_err());
         assert_eq!(parse_seed("0x10"), Ok(16));
         assert!(parse_numel("100000000").is_err());
-        let err = ConfigError { source_name: "CONFORM_CASES".into(), value: "x".into(), why: "bad".into(), hint: CASES_HINT };
+        let err =
+            ConfigError { source_name: "CONFORM_CASES".into(), value: "x".into(), why: "bad".into(), hint: CASES_HINT };
         assert_eq!(err.to_string(), format!("invalid CONFORM_CASES `x`: bad\n(hint: {CASES_HINT})"));
     }
 }

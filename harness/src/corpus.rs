@@ -110,7 +110,8 @@ impl Corpus {
         let pending = pending_path(&accepted);
         let dir = pending.parent().expect("corpus paths have a parent");
         std::fs::create_dir_all(dir).map_err(|e| CorpusError::new(dir, format!("cannot create: {e}")))?;
-        std::fs::write(&pending, entry.to_json()).map_err(|e| CorpusError::new(&pending, format!("cannot write: {e}")))?;
+        std::fs::write(&pending, entry.to_json())
+            .map_err(|e| CorpusError::new(&pending, format!("cannot write: {e}")))?;
         Ok(Some(pending))
     }
 }
@@ -126,7 +127,10 @@ pub fn pending_path(accepted: &Path) -> PathBuf {
 pub fn accept(pending: &Path, property_names: &[&str]) -> Result<PathBuf, CorpusError> {
     let text = pending.to_string_lossy();
     let Some(accepted) = text.strip_suffix(".new") else {
-        return Err(CorpusError::new(pending, "is not a pending file\n(hint: pending files end in .json.new; `conform review` lists them)"));
+        return Err(CorpusError::new(
+            pending,
+            "is not a pending file\n(hint: pending files end in .json.new; `conform review` lists them)",
+        ));
     };
     load(pending, property_names)?;
     std::fs::rename(pending, accepted).map_err(|e| CorpusError::new(pending, format!("cannot accept: {e}")))?;
@@ -147,7 +151,13 @@ mod tests {
     use conform_generators::{Dtype, TensorCase};
 
     fn entry() -> CorpusEntry {
-        CorpusEntry::new("casts::x", "s", "m", ("2.11.0", "0.24.0"), TensorCase::contiguous(Dtype::U8, &[], vec![7]).unwrap())
+        CorpusEntry::new(
+            "casts::x",
+            "s",
+            "m",
+            ("2.11.0", "0.24.0"),
+            TensorCase::contiguous(Dtype::U8, &[], vec![7]).unwrap(),
+        )
     }
 
     fn temp(name: &str) -> PathBuf {
@@ -185,7 +195,12 @@ mod tests {
         let (loaded, errors) = corpus.load_accepted(&["casts::x"]);
         assert_eq!(loaded.len(), 1);
         assert_eq!(errors.len(), 2);
-        assert!(errors[0].to_string().starts_with(&bad.display().to_string()) && errors[0].message.contains("unknown variant `u9`"), "{}", errors[0]);
+        assert!(
+            errors[0].to_string().starts_with(&bad.display().to_string())
+                && errors[0].message.contains("unknown variant `u9`"),
+            "{}",
+            errors[0]
+        );
         assert!(errors[1].message.contains("property `casts::nope` does not exist"), "{}", errors[1]);
     }
 

@@ -89,8 +89,12 @@ pub fn parse(text: &str, path: &Path, property_names: &[&str]) -> Result<Vec<Kno
             });
         }
         let evidence_path = base.join(&d.evidence);
-        let loaded = corpus::load(&evidence_path, property_names)
-            .map_err(|source| KnownError::Evidence { path: path.into(), index, property: d.property.clone(), source })?;
+        let loaded = corpus::load(&evidence_path, property_names).map_err(|source| KnownError::Evidence {
+            path: path.into(),
+            index,
+            property: d.property.clone(),
+            source,
+        })?;
         if loaded.entry.property != d.property {
             return Err(KnownError::EvidenceProperty {
                 path: path.into(),
@@ -126,7 +130,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("conform-known-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("corpus/a/b")).unwrap();
-        let entry = CorpusEntry::new("a::b", "sig", "m", ("2.11.0", "0.24.0"), TensorCase::contiguous(Dtype::U8, &[2], vec![1, 0]).unwrap());
+        let entry = CorpusEntry::new(
+            "a::b",
+            "sig",
+            "m",
+            ("2.11.0", "0.24.0"),
+            TensorCase::contiguous(Dtype::U8, &[2], vec![1, 0]).unwrap(),
+        );
         std::fs::write(dir.join("corpus/a/b/e.json"), entry.to_json()).unwrap();
         std::fs::write(dir.join("corpus/a/b/other.json"), entry.to_json().replace("a::b", "a::c")).unwrap();
         dir
@@ -150,7 +160,12 @@ evidence = "corpus/a/b/e.json"
         let entries = load_str(&dir, GOOD).unwrap();
         assert_eq!(entries[0].evidence.logical(), vec![1, 0]);
         assert_eq!(entries[0].evidence_path, dir.join("corpus/a/b/e.json"));
-        let entry = Entry { property: "a::b".into(), signature: "sig".into(), reason: "why".into(), evidence: "corpus/a/b/e.json".into() };
+        let entry = Entry {
+            property: "a::b".into(),
+            signature: "sig".into(),
+            reason: "why".into(),
+            evidence: "corpus/a/b/e.json".into(),
+        };
         assert_eq!(load_str(&dir, &entry_toml(&entry)).unwrap(), entries);
     }
 
@@ -162,7 +177,10 @@ evidence = "corpus/a/b/e.json"
         let twice = load_str(&dir, &format!("{GOOD}{GOOD}")).unwrap_err();
         assert!(twice.contains("deviation #2 repeats property `a::b`"), "{twice}");
         let missing = load_str(&dir, &GOOD.replace("e.json", "gone.json")).unwrap_err();
-        assert!(missing.contains("deviation #1 (a::b): evidence") && missing.contains("gone.json: cannot read"), "{missing}");
+        assert!(
+            missing.contains("deviation #1 (a::b): evidence") && missing.contains("gone.json: cannot read"),
+            "{missing}"
+        );
         let wrong = load_str(&dir, &GOOD.replace("e.json", "other.json")).unwrap_err();
         assert!(wrong.contains("is for `a::b` but its evidence corpus/a/b/other.json records `a::c`"), "{wrong}");
         let typo = load_str(&dir, &GOOD.replace("reason", "reasons")).unwrap_err();

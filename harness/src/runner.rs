@@ -132,15 +132,20 @@ pub fn run_property(
             (r.cases, r.rejects, r.stop, counterexample)
         }
         // Only a property whose case space is empty gets here: a defect of the property, reported as a failure.
-        Err(message) => (0, 0, Stop::Failed, Some(Counterexample {
-            case: serde_json::Value::Null,
-            message,
-            signature: "cannot draw cases".into(),
-            cases_before_failure: 0,
-            shrink_steps: 0,
-            repro: repro_command(property.name, config, 1),
-            corpus_file: None,
-        })),
+        Err(message) => (
+            0,
+            0,
+            Stop::Failed,
+            Some(Counterexample {
+                case: serde_json::Value::Null,
+                message,
+                signature: "cannot draw cases".into(),
+                cases_before_failure: 0,
+                shrink_steps: 0,
+                repro: repro_command(property.name, config, 1),
+                corpus_file: None,
+            }),
+        ),
     };
     let counterexample_from_corpus = counterexample.as_ref().is_some_and(|c| c.corpus_file.is_some());
     let status = match (&counterexample, known_reports.iter().any(|k| !k.reproduced), known_reports.is_empty()) {
@@ -207,7 +212,9 @@ pub fn repro_command(name: &str, config: &RunConfig, cases: u32) -> String {
 /// Why a property does not run under `choice` with CUDA in state `cuda`, or `None` when it runs.
 pub fn skip_reason(property: &Property, choice: DeviceChoice, cuda: &CudaStatus) -> Option<String> {
     match (property.device, choice, cuda) {
-        (DeviceNeed::Cpu, DeviceChoice::Cuda, _) => Some("not selected: --device cuda runs only the CUDA properties".into()),
+        (DeviceNeed::Cpu, DeviceChoice::Cuda, _) => {
+            Some("not selected: --device cuda runs only the CUDA properties".into())
+        }
         (DeviceNeed::Cuda, DeviceChoice::Cpu, _) => Some("not selected: --device cpu".into()),
         (DeviceNeed::Cuda, _, CudaStatus::Unusable(why)) => Some(format!("no usable CUDA device: {why}")),
         _ => None,

@@ -6,7 +6,17 @@ use std::process::{Command, Output};
 fn conform(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_conform"));
     cmd.args(args).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    for var in ["CI", "CONFORM_DEVICE", "CONFORM_CASES", "CONFORM_SEED", "CONFORM_BUDGET", "CONFORM_MAX_NUMEL", "CONFORM_OUT", "CONFORM_KNOWN", "CONFORM_CORPUS"] {
+    for var in [
+        "CI",
+        "CONFORM_DEVICE",
+        "CONFORM_CASES",
+        "CONFORM_SEED",
+        "CONFORM_BUDGET",
+        "CONFORM_MAX_NUMEL",
+        "CONFORM_OUT",
+        "CONFORM_KNOWN",
+        "CONFORM_CORPUS",
+    ] {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
@@ -37,7 +47,10 @@ fn list_names_every_property() {
 #[test]
 fn run_writes_the_report_and_exits_zero_with_only_known_deviations() {
     let dir = out_dir("run-ok");
-    let out = conform(&["run", "--cases", "200", "--seed", "7", "--budget", "2m", "--quiet", "--out", dir.to_str().unwrap()], &[]);
+    let out = conform(
+        &["run", "--cases", "200", "--seed", "7", "--budget", "2m", "--quiet", "--out", dir.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("property") && text(&out).contains("cases/s"), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
@@ -69,7 +82,11 @@ fn a_new_deviation_goes_pending_then_into_the_corpus_and_replays_identically() {
     let run = conform(&[&args[..], &["--known", k, "--corpus", c, "--out", o.to_str().unwrap()]].concat(), &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert!(text(&run).contains("minimal failing input: {\"dtype\":\"bf16\",\"shape\":[]"), "{}", text(&run));
-    assert!(text(&run).contains("repro: conform run --property dtype::tch_array_kind_preserved --seed 1"), "{}", text(&run));
+    assert!(
+        text(&run).contains("repro: conform run --property dtype::tch_array_kind_preserved --seed 1"),
+        "{}",
+        text(&run)
+    );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(o.join("report.json")).unwrap()).unwrap();
     let p = &report["properties"][0];
     assert_eq!(p["status"], "fail");
@@ -77,8 +94,17 @@ fn a_new_deviation_goes_pending_then_into_the_corpus_and_replays_identically() {
 
     // The failure is pending, not in the corpus; review shows it; CI would not have written it.
     let review = conform(&["review", "--corpus", c], &[]);
-    assert!(text(&review).contains("1 pending file(s)") && text(&review).contains("signature: tch TryFrom<&ArrayView>: wrong tensor kind"), "{}", text(&review));
-    let ci = conform(&[&args[..], &["--known", k, "--corpus", dir.join("ci").to_str().unwrap(), "--out", o.to_str().unwrap()]].concat(), &[("CI", "true")]);
+    assert!(
+        text(&review).contains("1 pending file(s)")
+            && text(&review).contains("signature: tch TryFrom<&ArrayView>: wrong tensor kind"),
+        "{}",
+        text(&review)
+    );
+    let ci = conform(
+        &[&args[..], &["--known", k, "--corpus", dir.join("ci").to_str().unwrap(), "--out", o.to_str().unwrap()]]
+            .concat(),
+        &[("CI", "true")],
+    );
     assert!(text(&ci).contains("no pending file written"), "{}", text(&ci));
     assert!(!dir.join("ci").exists());
 
@@ -87,17 +113,25 @@ fn a_new_deviation_goes_pending_then_into_the_corpus_and_replays_identically() {
     assert_eq!(accept.status.code(), Some(0), "{}", text(&accept));
     let replay = conform(&["replay", "--corpus", c, "--known", k], &[]);
     assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));
-    assert!(text(&replay).contains("FAILS identically (tch TryFrom<&ArrayView>: wrong tensor kind)"), "{}", text(&replay));
+    assert!(
+        text(&replay).contains("FAILS identically (tch TryFrom<&ArrayView>: wrong tensor kind)"),
+        "{}",
+        text(&replay)
+    );
     let again = conform(&[&args[..], &["--known", k, "--corpus", c, "--out", o.to_str().unwrap()]].concat(), &[]);
     assert!(text(&again).contains("repro: conform replay"), "{}", text(&again));
-    let file = std::fs::read_dir(corpus.join("dtype/tch_array_kind_preserved")).unwrap().next().unwrap().unwrap().path();
+    let file =
+        std::fs::read_dir(corpus.join("dtype/tch_array_kind_preserved")).unwrap().next().unwrap().unwrap().path();
     let known = dir.join("known.toml");
     let evidence = file.strip_prefix(&dir).unwrap().display().to_string();
     std::fs::write(&known, format!("[[deviation]]\nproperty = \"dtype::tch_array_kind_preserved\"\nsignature = \"tch TryFrom<&ArrayView>: wrong tensor kind\"\nreason = \"tch 0.24 tags bf16 as Half\"\nevidence = \"{evidence}\"\n")).unwrap();
     let known_replay = conform(&["replay", "--corpus", c, "--known", known.to_str().unwrap()], &[]);
     assert_eq!(known_replay.status.code(), Some(0), "{}", text(&known_replay));
     assert!(text(&known_replay).contains("reproduces identically (known deviation"), "{}", text(&known_replay));
-    let known_run = conform(&[&args[..], &["--known", known.to_str().unwrap(), "--corpus", c, "--out", o.to_str().unwrap()]].concat(), &[]);
+    let known_run = conform(
+        &[&args[..], &["--known", known.to_str().unwrap(), "--corpus", c, "--out", o.to_str().unwrap()]].concat(),
+        &[],
+    );
     assert_eq!(known_run.status.code(), Some(0), "{}", text(&known_run));
 }
 
@@ -106,18 +140,27 @@ fn bad_corpus_files_are_named_and_the_others_still_replay() {
     let dir = out_dir("bad-corpus");
     let corpus = dir.join("corpus/dtype/tch_array_kind_preserved");
     std::fs::create_dir_all(&corpus).unwrap();
-    let good = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/dtype/tch_array_kind_preserved")).unwrap().next().unwrap().unwrap().path();
+    let good = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/dtype/tch_array_kind_preserved"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let text_of_good = std::fs::read_to_string(&good).unwrap();
     std::fs::write(corpus.join("good.json"), &text_of_good).unwrap();
     std::fs::write(corpus.join("truncated.json"), &text_of_good[..40]).unwrap();
     std::fs::write(corpus.join("dtype.json"), text_of_good.replace("\"bf16\"", "\"bf17\"")).unwrap();
     std::fs::write(corpus.join("outside.json"), text_of_good.replace("\"offset\": 0", "\"offset\": 5")).unwrap();
-    std::fs::write(corpus.join("newer.json"), text_of_good.replace("\"format_version\": 1", "\"format_version\": 9")).unwrap();
+    std::fs::write(corpus.join("newer.json"), text_of_good.replace("\"format_version\": 1", "\"format_version\": 9"))
+        .unwrap();
     let out = conform(&["replay", "--corpus", dir.join("corpus").to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("dtype.json: ERROR") && t.contains("unknown variant `bf17`"), "{t}");
-    assert!(t.contains("outside.json: ERROR") && t.contains("addresses storage elements 5..=5 but the storage holds 1"), "{t}");
+    assert!(
+        t.contains("outside.json: ERROR") && t.contains("addresses storage elements 5..=5 but the storage holds 1"),
+        "{t}"
+    );
     assert!(t.contains("newer.json: ERROR") && t.contains("format_version 9 is newer than the 1"), "{t}");
     assert!(t.contains("truncated.json: ERROR") && t.contains("EOF while parsing"), "{t}");
     assert!(t.contains("good.json: dtype::tch_array_kind_preserved reproduces identically (known deviation"), "{t}");
@@ -135,12 +178,21 @@ fn bad_settings_exit_two_and_say_what_to_fix() {
     assert!(text(&budget).contains("invalid CONFORM_BUDGET `90`: missing unit"), "{}", text(&budget));
     let flag_budget = conform(&["run", "--budget", "soon"], &[]);
     assert_eq!(flag_budget.status.code(), Some(2));
-    assert!(text(&flag_budget).contains("invalid --budget `soon`: expected a number followed by a unit"), "{}", text(&flag_budget));
+    assert!(
+        text(&flag_budget).contains("invalid --budget `soon`: expected a number followed by a unit"),
+        "{}",
+        text(&flag_budget)
+    );
     let property = conform(&["run", "--property", "nope::x"], &[]);
     assert_eq!(property.status.code(), Some(2));
     assert!(text(&property).contains("unknown property `nope::x`"), "{}", text(&property));
     let family = conform(&["list", "--family", "nope"], &[]);
-    assert!(text(&family).contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing, casts, devices)"), "{}", text(&family));
+    assert!(
+        text(&family)
+            .contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing, casts, devices)"),
+        "{}",
+        text(&family)
+    );
 }
 
 #[test]
@@ -148,7 +200,11 @@ fn a_bad_known_deviations_file_is_a_usage_error() {
     let dir = out_dir("bad-known");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("kd.toml");
-    std::fs::write(&file, "[[deviation]]\nproperty = \"nope::x\"\nsignature = \"s\"\nreason = \"r\"\nevidence = \"corpus/x.json\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[[deviation]]\nproperty = \"nope::x\"\nsignature = \"s\"\nreason = \"r\"\nevidence = \"corpus/x.json\"\n",
+    )
+    .unwrap();
     let out = conform(&["run", "--quiet", "--known", file.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("deviation #1 names property `nope::x`, which does not exist"), "{}", text(&out));
@@ -157,7 +213,10 @@ fn a_bad_known_deviations_file_is_a_usage_error() {
 #[test]
 fn cuda_properties_skip_with_a_reason_and_device_cuda_explains_why_not() {
     let dir = out_dir("devices");
-    let all = conform(&["run", "--family", "devices", "--device", "all", "--cases", "10", "--quiet", "--out", dir.to_str().unwrap()], &[]);
+    let all = conform(
+        &["run", "--family", "devices", "--device", "all", "--cases", "10", "--quiet", "--out", dir.to_str().unwrap()],
+        &[],
+    );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     let cuda_usable = report["properties"][0]["status"] != "skip";
     if cuda_usable {
@@ -170,7 +229,12 @@ fn cuda_properties_skip_with_a_reason_and_device_cuda_explains_why_not() {
     }
     let cuda = conform(&["run", "--device", "cuda", "--quiet"], &[]);
     assert_eq!(cuda.status.code(), Some(2), "{}", text(&cuda));
-    assert!(text(&cuda).contains("--device cuda, but CUDA is not usable: ") && text(&cuda).contains("(hint: "), "{}", text(&cuda));
-    let cpu = conform(&["run", "--family", "devices", "--device", "cpu", "--quiet", "--out", dir.to_str().unwrap()], &[]);
+    assert!(
+        text(&cuda).contains("--device cuda, but CUDA is not usable: ") && text(&cuda).contains("(hint: "),
+        "{}",
+        text(&cuda)
+    );
+    let cpu =
+        conform(&["run", "--family", "devices", "--device", "cpu", "--quiet", "--out", dir.to_str().unwrap()], &[]);
     assert!(text(&cpu).contains("devices::cuda_round_trip_bit_exact") && text(&cpu).contains("skip"), "{}", text(&cpu));
 }

@@ -36,11 +36,15 @@ fn main() -> ExitCode {
         }
     };
     if !args.list {
-        eprintln!("conform: {} cases per property, seed {} (set CONFORM_SEED={} to repeat)", config.cases, config.seed, config.seed);
+        eprintln!(
+            "conform: {} cases per property, seed {} (set CONFORM_SEED={} to repeat)",
+            config.cases, config.seed, config.seed
+        );
     }
     conform_properties::init_libtorch(1);
     let corpus_files = Corpus::new(CORPUS).accepted();
-    let loaded: Vec<Result<corpus::Loaded, corpus::CorpusError>> = corpus_files.iter().map(|p| corpus::load(p, &names)).collect();
+    let loaded: Vec<Result<corpus::Loaded, corpus::CorpusError>> =
+        corpus_files.iter().map(|p| corpus::load(p, &names)).collect();
 
     let cuda = match properties.iter().any(|p| p.device == DeviceNeed::Cuda) {
         true => cuda_status(),
@@ -56,9 +60,11 @@ fn main() -> ExitCode {
             }
             let (property, config) = (property.clone(), config.clone());
             let mine = known_of(&known, property.name);
-            let stored: Vec<corpus::Loaded> = loaded.iter().flatten().filter(|l| l.entry.property == property.name).cloned().collect();
+            let stored: Vec<corpus::Loaded> =
+                loaded.iter().flatten().filter(|l| l.entry.property == property.name).cloned().collect();
             Trial::test(property.name, move || {
-                let (known, stored): (Vec<&KnownDeviation>, Vec<&corpus::Loaded>) = (mine.iter().collect(), stored.iter().collect());
+                let (known, stored): (Vec<&KnownDeviation>, Vec<&corpus::Loaded>) =
+                    (mine.iter().collect(), stored.iter().collect());
                 let report = runner::run_property(&property, &config, &known, &stored, None, &mut |_| {});
                 match report.status {
                     Status::Pass | Status::Known | Status::Skip => Ok(()),
@@ -72,11 +78,19 @@ fn main() -> ExitCode {
         let trial = match result {
             Err(e) => Trial::test(name, move || Err(Failed::from(e.to_string()))),
             Ok(l) => {
-                let property: Property = properties.iter().find(|p| p.name == l.entry.property).expect("load checked the name").clone();
+                let property: Property =
+                    properties.iter().find(|p| p.name == l.entry.property).expect("load checked the name").clone();
                 let mine = known_of(&known, property.name);
-                Trial::test(name, move || match runner::replay(&property, &l.entry.case, &mine.iter().collect::<Vec<_>>()) {
-                    Replay::Passes | Replay::Known(_) | Replay::Rejected(_) => Ok(()),
-                    Replay::Fails(f) => Err(Failed::from(format!("{} ({})\nrepro: conform replay {}", f.message, f.signature, l.path.display()))),
+                Trial::test(name, move || {
+                    match runner::replay(&property, &l.entry.case, &mine.iter().collect::<Vec<_>>()) {
+                        Replay::Passes | Replay::Known(_) | Replay::Rejected(_) => Ok(()),
+                        Replay::Fails(f) => Err(Failed::from(format!(
+                            "{} ({})\nrepro: conform replay {}",
+                            f.message,
+                            f.signature,
+                            l.path.display()
+                        ))),
+                    }
                 })
             }
         };

@@ -14,7 +14,7 @@ use tch::{TchError, Tensor};
 use crate::claims::Claim;
 use crate::convert::{copy_to_array, copy_to_tensor, tensor_bits, ArrayBits};
 use crate::element::{kind_of, Elem};
-use crate::property::{DeviceNeed, CaseError, Family, Property};
+use crate::property::{CaseError, DeviceNeed, Family, Property};
 use crate::view::{SharedBuffer, TensorView, ViewError};
 use crate::with_elem;
 
@@ -32,7 +32,8 @@ fn view_of(case: &TensorCase, make: &MakeView) -> Result<(Rc<SharedBuffer>, Tens
     match make(&buffer, case.layout()) {
         Ok(view) => Ok((buffer, view)),
         Err(ViewError::NegativeStride { .. }) => Err(CaseError::Reject(
-            "negative strides: libtorch cannot represent them (from_blob would abort), so no zero-copy view is made".into(),
+            "negative strides: libtorch cannot represent them (from_blob would abort), so no zero-copy view is made"
+                .into(),
         )),
         Err(e) => Err(CaseError::fail("zero-copy view refused", format!("zero-copy view refused a valid layout: {e}"))),
     }
@@ -96,7 +97,11 @@ pub fn check_view_writes(case: &TensorCase, make: &MakeView) -> Result<(), CaseE
     if let Some(diff) = storage_diff(dtype, &expected, &buffer.snapshot()) {
         return Err(CaseError::fail(
             "a write through the tensor does not land at the array's element",
-            format!("after writing {} through tensor{idx}: {diff} [{dtype}, layout {:?}]", dtype.hex(first), case.layout()),
+            format!(
+                "after writing {} through tensor{idx}: {diff} [{dtype}, layout {:?}]",
+                dtype.hex(first),
+                case.layout()
+            ),
         ));
     }
     let seen = with_elem!(dtype, T => buffer.with_array::<T, _>(case.layout(), |a| a[index.as_slice()].raw()))
@@ -104,7 +109,11 @@ pub fn check_view_writes(case: &TensorCase, make: &MakeView) -> Result<(), CaseE
     if seen != first {
         return Err(CaseError::fail(
             "array does not see a write through the tensor",
-            format!("array{idx} is {} after writing {} through tensor{idx} [{dtype}]", dtype.hex(seen), dtype.hex(first)),
+            format!(
+                "array{idx} is {} after writing {} through tensor{idx} [{dtype}]",
+                dtype.hex(seen),
+                dtype.hex(first)
+            ),
         ));
     }
 
@@ -123,7 +132,12 @@ pub fn check_view_writes(case: &TensorCase, make: &MakeView) -> Result<(), CaseE
     if got != second {
         return Err(CaseError::fail(
             "tensor does not see a write through the array",
-            format!("tensor{idx} is {} after writing {} through array{idx} [{dtype}, layout {:?}]", dtype.hex(got), dtype.hex(second), case.layout()),
+            format!(
+                "tensor{idx} is {} after writing {} through array{idx} [{dtype}, layout {:?}]",
+                dtype.hex(got),
+                dtype.hex(second),
+                case.layout()
+            ),
         ));
     }
     let whole = tensor_bits(view.tensor()).map_err(|e| tch_fail("read", e))?.bits;
@@ -133,7 +147,12 @@ pub fn check_view_writes(case: &TensorCase, make: &MakeView) -> Result<(), CaseE
         let k = (0..wanted.len()).find(|&k| whole[k] != wanted[k]).unwrap_or(0);
         return Err(CaseError::fail(
             "tensor and array disagree",
-            format!("tensor{} is {} but array has {} [{dtype}]", case.index_string(k), dtype.hex(whole[k]), dtype.hex(wanted[k])),
+            format!(
+                "tensor{} is {} but array has {} [{dtype}]",
+                case.index_string(k),
+                dtype.hex(whole[k]),
+                dtype.hex(wanted[k])
+            ),
         ));
     }
     Ok(())
@@ -238,7 +257,8 @@ pub fn check_copies_never_alias(case: &TensorCase, ops: &[CopyOp]) -> Result<(),
     }
     for op in ops {
         let buffer = SharedBuffer::from_case(case);
-        let Some(copied) = (op.run)(&buffer, case).map_err(|e| CaseError::fail(format!("{} failed", op.name), format!("{} failed: {e}", op.name)))?
+        let Some(copied) = (op.run)(&buffer, case)
+            .map_err(|e| CaseError::fail(format!("{} failed", op.name), format!("{} failed: {e}", op.name)))?
         else {
             continue;
         };
@@ -246,7 +266,12 @@ pub fn check_copies_never_alias(case: &TensorCase, ops: &[CopyOp]) -> Result<(),
         if buffer.contains_address(copied.address) {
             return Err(CaseError::fail(
                 format!("{} aliases its source", op.name),
-                format!("{} result starts inside the source storage [{}, layout {:?}]", op.name, case.dtype(), case.layout()),
+                format!(
+                    "{} result starts inside the source storage [{}, layout {:?}]",
+                    op.name,
+                    case.dtype(),
+                    case.layout()
+                ),
             ));
         }
         for i in 0..buffer.len() {
@@ -311,7 +336,12 @@ pub fn view_ops() -> Vec<ViewOp> {
     vec![
         ViewOp {
             name: "reshape([numel])",
-            oracle: |l| Some(flat_view(l).map_or_else(|| Expect::Copy { shape: vec![l.numel().unwrap_or(0)], addresses: l.addresses() }, Expect::View)),
+            oracle: |l| {
+                Some(flat_view(l).map_or_else(
+                    || Expect::Copy { shape: vec![l.numel().unwrap_or(0)], addresses: l.addresses() },
+                    Expect::View,
+                ))
+            },
             run: |t| t.f_reshape([t.numel() as i64]),
         },
         ViewOp {
@@ -371,7 +401,11 @@ pub fn view_ops() -> Vec<ViewOp> {
             name: "select(0, 0)",
             oracle: |l| {
                 (*l.shape.first()? > 0).then(|| {
-                    Expect::View(Layout { shape: l.shape[1..].to_vec(), strides: l.strides[1..].to_vec(), offset: l.offset })
+                    Expect::View(Layout {
+                        shape: l.shape[1..].to_vec(),
+                        strides: l.strides[1..].to_vec(),
+                        offset: l.offset,
+                    })
                 })
             },
             run: |t| t.f_select(0, 0),
@@ -408,11 +442,7 @@ pub fn view_ops() -> Vec<ViewOp> {
             },
             run: |t| t.f_squeeze(),
         },
-        ViewOp {
-            name: "as_strided(same)",
-            oracle: same,
-            run: |t| t.f_as_strided(t.size(), t.stride(), None::<i64>),
-        },
+        ViewOp { name: "as_strided(same)", oracle: same, run: |t| t.f_as_strided(t.size(), t.stride(), None::<i64>) },
         ViewOp { name: "detach()", oracle: same, run: |t| t.f_detach() },
         ViewOp { name: "to_kind(same kind)", oracle: same, run: |t| t.f_to_kind(t.f_kind()?) },
         ViewOp { name: "to(same device)", oracle: same, run: |t| t.f_to(tch::Device::Cpu) },
@@ -433,11 +463,17 @@ pub fn check_view_ops(case: &TensorCase, ops: &[ViewOp]) -> Result<(), CaseError
         let Some(expect) = (op.oracle)(case.layout()) else { continue };
         let at = || format!("[{}, {dtype}, layout {:?}]", op.name, case.layout());
         let result = view.derive(op.run);
-        let fail = |what: &str, detail: String| Err(CaseError::fail(format!("{}: {what}", op.name), format!("{detail} {}", at())));
+        let fail = |what: &str, detail: String| {
+            Err(CaseError::fail(format!("{}: {what}", op.name), format!("{detail} {}", at())))
+        };
         let result = match (result, &expect) {
             (Err(_), Expect::Error) => continue,
-            (Ok(_), Expect::Error) => return fail("a view of an unviewable layout succeeded", "expected an error, got a tensor".into()),
-            (Err(e), _) => return fail("failed", format!("failed: {}", e.to_string().lines().next().unwrap_or_default())),
+            (Ok(_), Expect::Error) => {
+                return fail("a view of an unviewable layout succeeded", "expected an error, got a tensor".into())
+            }
+            (Err(e), _) => {
+                return fail("failed", format!("failed: {}", e.to_string().lines().next().unwrap_or_default()))
+            }
             (Ok(r), _) => r,
         };
         let t = result.tensor();
@@ -462,12 +498,19 @@ pub fn check_view_ops(case: &TensorCase, ops: &[ViewOp]) -> Result<(), CaseError
                 if offset != l.offset || differs {
                     return fail(
                         "view layout differs from stride arithmetic",
-                        format!("offset {offset} strides {strides:?}, expected offset {} strides {:?}", l.offset, l.strides),
+                        format!(
+                            "offset {offset} strides {strides:?}, expected offset {} strides {:?}",
+                            l.offset, l.strides
+                        ),
                     );
                 }
             }
-            (Expect::View(_), false) => return fail("copied where a view is possible", "result does not alias the array".into()),
-            (Expect::Copy { .. }, true) => return fail("aliases where a copy is needed", "result aliases the array".into()),
+            (Expect::View(_), false) => {
+                return fail("copied where a view is possible", "result does not alias the array".into())
+            }
+            (Expect::Copy { .. }, true) => {
+                return fail("aliases where a copy is needed", "result aliases the array".into())
+            }
             (Expect::Copy { .. }, false) => {}
             (Expect::Error, _) => unreachable!("handled above"),
         }
@@ -476,7 +519,10 @@ pub fn check_view_ops(case: &TensorCase, ops: &[ViewOp]) -> Result<(), CaseError
         let want: Vec<u64> = addresses.iter().map(|&a| storage[a]).collect();
         if got != want {
             let k = (0..want.len()).find(|&k| got[k] != want[k]).unwrap_or(0);
-            return fail("wrong values", format!("out[{k}] is {} but should be {}", dtype.hex(got[k]), dtype.hex(want[k])));
+            return fail(
+                "wrong values",
+                format!("out[{k}] is {} but should be {}", dtype.hex(got[k]), dtype.hex(want[k])),
+            );
         }
     }
     Ok(())
@@ -497,17 +543,20 @@ pub fn check_requires_grad(case: &TensorCase, op: &RequiresGrad) -> Result<(), C
     let result = op(&mut view);
     let grad = match (dtype.is_float(), result) {
         (false, Err(_)) => return Ok(()),
-        (false, Ok(_)) => {
-            return Err(CaseError::fail(
-                "requires_grad_ accepted a non-float tensor",
-                format!("requires_grad_(true) succeeded on a {dtype} view; only floating point tensors can require gradients"),
-            ))
-        }
+        (false, Ok(_)) => return Err(CaseError::fail(
+            "requires_grad_ accepted a non-float tensor",
+            format!(
+                "requires_grad_(true) succeeded on a {dtype} view; only floating point tensors can require gradients"
+            ),
+        )),
         (true, Err(e)) => return Err(tch_fail("requires_grad_(true) on a float view", e)),
         (true, Ok(grad)) => grad,
     };
     if !grad.tensor().requires_grad() {
-        return Err(CaseError::fail("requires_grad_ did not set the flag", format!("requires_grad() is false after requires_grad_(true) [{dtype}]")));
+        return Err(CaseError::fail(
+            "requires_grad_ did not set the flag",
+            format!("requires_grad() is false after requires_grad_(true) [{dtype}]"),
+        ));
     }
     if case.numel() == 0 {
         return Ok(());
@@ -555,7 +604,12 @@ pub fn check_overlapping_writes(case: &TensorCase, write: &WriteInto) -> Result<
     distinct.sort_unstable();
     distinct.dedup();
     let overlapping = distinct.len() < addresses.len();
-    let values: Vec<u64> = case.logical().iter().enumerate().map(|(i, &b)| if i % 2 == 0 { other(dtype, b) } else { b ^ (dtype.mask() & 1) }).collect();
+    let values: Vec<u64> = case
+        .logical()
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| if i % 2 == 0 { other(dtype, b) } else { b ^ (dtype.mask() & 1) })
+        .collect();
     let src = TensorCase::contiguous(dtype, case.shape(), values.clone()).expect("same shape");
     let src = (crate::convert::ToTensor::copying().run)(&src).map_err(|e| tch_fail("source tensor", e))?;
     let before = buffer.snapshot();
@@ -566,7 +620,10 @@ pub fn check_overlapping_writes(case: &TensorCase, write: &WriteInto) -> Result<
         (true, Err(_)) if after == before => Ok(()),
         (true, Err(_)) => Err(CaseError::fail(
             "refused write into overlapping view still changed storage",
-            format!("copy_ into an overlapping view failed but changed the storage: {} {at}", storage_diff(dtype, &before, &after).unwrap_or_default()),
+            format!(
+                "copy_ into an overlapping view failed but changed the storage: {} {at}",
+                storage_diff(dtype, &before, &after).unwrap_or_default()
+            ),
         )),
         (true, Ok(())) => Err(CaseError::fail(
             "write into an overlapping view accepted",
@@ -580,7 +637,10 @@ pub fn check_overlapping_writes(case: &TensorCase, write: &WriteInto) -> Result<
             }
             match storage_diff(dtype, &expected, &after) {
                 None => Ok(()),
-                Some(diff) => Err(CaseError::fail("copy_ into a view wrote the wrong elements", format!("after copy_ into the view: {diff} {at}"))),
+                Some(diff) => Err(CaseError::fail(
+                    "copy_ into a view wrote the wrong elements",
+                    format!("after copy_ into the view: {diff} {at}"),
+                )),
             }
         }
     }
@@ -591,7 +651,15 @@ fn space(max_numel: usize) -> CaseSpace {
 }
 
 fn floats_and_ints(max_numel: usize) -> CaseSpace {
-    CaseSpace::all(max_numel).with_dtypes(&[Dtype::F32, Dtype::F64, Dtype::F16, Dtype::Bf16, Dtype::I64, Dtype::U8, Dtype::Bool])
+    CaseSpace::all(max_numel).with_dtypes(&[
+        Dtype::F32,
+        Dtype::F64,
+        Dtype::F16,
+        Dtype::Bf16,
+        Dtype::I64,
+        Dtype::U8,
+        Dtype::Bool,
+    ])
 }
 
 pub fn properties() -> Vec<Property> {
@@ -674,7 +742,8 @@ mod tests {
 
     #[test]
     fn flat_view_follows_compute_stride() {
-        let l = |shape: &[usize], strides: &[isize]| Layout { shape: shape.to_vec(), strides: strides.to_vec(), offset: 0 };
+        let l =
+            |shape: &[usize], strides: &[isize]| Layout { shape: shape.to_vec(), strides: strides.to_vec(), offset: 0 };
         assert_eq!(flat_view(&l(&[2, 3], &[3, 1])).unwrap().strides, vec![1]);
         assert_eq!(flat_view(&l(&[2, 3], &[6, 2])).unwrap().strides, vec![2]);
         assert!(flat_view(&l(&[2, 3], &[1, 2])).is_none());
@@ -684,7 +753,8 @@ mod tests {
 
     #[test]
     fn real_ops_pass_on_contiguous_float_cases() {
-        let space = CaseSpace::all(16).with_dtypes(&[Dtype::F32]).with_layouts(conform_generators::LayoutMix::CONTIGUOUS);
+        let space =
+            CaseSpace::all(16).with_dtypes(&[Dtype::F32]).with_layouts(conform_generators::LayoutMix::CONTIGUOUS);
         assert_passes(space.clone(), |c| check_view_writes(c, &zero_copy));
         assert_passes(space, |c| check_addresses(c, &zero_copy));
     }
@@ -693,7 +763,10 @@ mod tests {
     fn planted_copying_view_fails_and_shrinks() {
         let copying: &MakeView = &|b, l| b.tensor(l)?.derive(deep_copy).map_err(|e| ViewError::Tch(e.to_string()));
         let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::U8]), |c| check_view_writes(c, copying));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: u8, shape: [], strides: [], offset: 0, storage: [0x00 = 0] }");
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: u8, shape: [], strides: [], offset: 0, storage: [0x00 = 0] }"
+        );
         assert_eq!(failure.message, "after writing 0xff through tensor[]: storage[0] is 0x00 but should be 0xff [u8, layout Layout { shape: [], strides: [], offset: 0 }]");
     }
 
@@ -702,7 +775,10 @@ mod tests {
         // Forgets the storage offset, as a view that starts at the buffer's first element would.
         let no_offset: &MakeView = &|b, l| b.tensor(&Layout { offset: 0, ..l.clone() });
         let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::I32]), |c| check_addresses(c, no_offset));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: i32, shape: [], strides: [], offset: 1, storage: [0xffffffff = -1, 0x00000000 = 0] }");
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: i32, shape: [], strides: [], offset: 1, storage: [0xffffffff = -1, 0x00000000 = 0] }"
+        );
         assert_eq!(failure.message, "element[] is storage[0] in the tensor, storage[1] in the array, storage[1] by stride arithmetic [i32, layout Layout { shape: [], strides: [], offset: 1 }]");
     }
 
@@ -715,17 +791,29 @@ mod tests {
                 let view = buffer.tensor(case.layout()).map_err(|e| e.to_string())?;
                 let t = view.derive(|t| t.f_alias()).map_err(|e| e.to_string())?;
                 let address = t.tensor().data_ptr() as usize;
-                Ok(Some(Copied { address, reread: Box::new(move || tensor_bits(t.tensor()).map(|b| b.bits).map_err(|e| e.to_string())) }))
+                Ok(Some(Copied {
+                    address,
+                    reread: Box::new(move || tensor_bits(t.tensor()).map(|b| b.bits).map_err(|e| e.to_string())),
+                }))
             }),
         };
-        let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::F64]), |c| check_copies_never_alias(c, std::slice::from_ref(&aliasing)));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: f64, shape: [], strides: [], offset: 0, storage: [0x0000000000000000 = 0.0] }");
+        let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::F64]), |c| {
+            check_copies_never_alias(c, std::slice::from_ref(&aliasing))
+        });
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: f64, shape: [], strides: [], offset: 0, storage: [0x0000000000000000 = 0.0] }"
+        );
         assert_eq!(failure.signature, "view posing as copy aliases its source");
     }
 
     #[test]
     fn planted_copying_transpose_fails_and_shrinks() {
-        let ops = [ViewOp { name: "transpose via contiguous", oracle: view_ops()[2].oracle, run: |t| t.f_transpose(0, -1)?.f_contiguous() }];
+        let ops = [ViewOp {
+            name: "transpose via contiguous",
+            oracle: view_ops()[2].oracle,
+            run: |t| t.f_transpose(0, -1)?.f_contiguous(),
+        }];
         let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::I8]), |c| check_view_ops(c, &ops));
         assert_eq!(format!("{case:?}"), "TensorCase { dtype: i8, shape: [2, 2], strides: [2, 1], offset: 0, storage: [0x00 = 0, 0x00 = 0, 0x00 = 0, 0x00 = 0] }");
         assert_eq!(failure.signature, "transpose via contiguous: copied where a view is possible");
@@ -735,8 +823,12 @@ mod tests {
     fn planted_cloning_requires_grad_fails_and_shrinks() {
         // What the article describes: requires_grad making the tensor independent of the array.
         let cloning: &RequiresGrad = &|v| v.derive(|t| deep_copy(t)?.f_set_requires_grad(true));
-        let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::F32]), |c| check_requires_grad(c, cloning));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: f32, shape: [], strides: [], offset: 0, storage: [0x00000000 = 0.0] }");
+        let (case, failure) =
+            minimal_failure(space(64).with_dtypes(&[Dtype::F32]), |c| check_requires_grad(c, cloning));
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: f32, shape: [], strides: [], offset: 0, storage: [0x00000000 = 0.0] }"
+        );
         assert_eq!(failure.signature, "requires_grad_ made the tensor independent of the array");
     }
 
@@ -762,8 +854,12 @@ mod tests {
             }
             Ok(())
         };
-        let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::I16]), |c| check_overlapping_writes(c, elementwise));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: i16, shape: [2], strides: [0], offset: 0, storage: [0x0000 = 0] }");
+        let (case, failure) =
+            minimal_failure(space(64).with_dtypes(&[Dtype::I16]), |c| check_overlapping_writes(c, elementwise));
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: i16, shape: [2], strides: [0], offset: 0, storage: [0x0000 = 0] }"
+        );
         assert_eq!(failure.signature, "write into an overlapping view accepted");
     }
 }

@@ -21,7 +21,13 @@ pub fn encode(dtype: Dtype, x: Exact) -> u64 {
             let (lo, hi) = int_range(dtype);
             let v = match x {
                 Exact::Nan { .. } => 0,
-                Exact::Inf { negative } => if negative { lo } else { hi },
+                Exact::Inf { negative } => {
+                    if negative {
+                        lo
+                    } else {
+                        hi
+                    }
+                }
                 _ => trunc(x).unwrap_or(if x.negative() { lo } else { hi }).clamp(lo, hi),
             };
             (v as u64) & dtype.mask()
@@ -69,8 +75,16 @@ fn midpoint_after(target: FloatFormat, x: Exact) -> Exact {
 }
 
 fn steps(rng: &mut TestRng) -> i64 {
-    let k = if rng.random_bool(0.5) { rng.random_range(0..=3) } else { (1i64 << rng.random_range(2..24)) + rng.random_range(-2..=2) };
-    if rng.random_bool(0.5) { k } else { -k }
+    let k = if rng.random_bool(0.5) {
+        rng.random_range(0..=3)
+    } else {
+        (1i64 << rng.random_range(2..24)) + rng.random_range(-2..=2)
+    };
+    if rng.random_bool(0.5) {
+        k
+    } else {
+        -k
+    }
 }
 
 /// One value of `source` near a rounding boundary of `target`.
@@ -94,7 +108,11 @@ pub fn draw_boundary(source: Dtype, target: FloatFormat, rng: &mut TestRng) -> u
             // The overflow threshold: the largest finite target value plus half an ulp, and around it.
             let threshold = at(midpoint_after(target, t(target.max_finite())));
             let bits = nudge(source, threshold, if rng.random_bool(0.3) { 0 } else { steps(rng) });
-            if rng.random_bool(0.5) { bits } else { at(negate(Exact::of(source, bits))) }
+            if rng.random_bool(0.5) {
+                bits
+            } else {
+                at(negate(Exact::of(source, bits)))
+            }
         }
         _ => {
             // Underflow: around the smallest subnormal, half of it, and the smallest normal.
@@ -105,7 +123,11 @@ pub fn draw_boundary(source: Dtype, target: FloatFormat, rng: &mut TestRng) -> u
                 _ => midpoint_after(target, t(target.min_normal() - 1)),
             };
             let bits = nudge(source, at(anchor), if rng.random_bool(0.3) { 0 } else { steps(rng) });
-            if rng.random_bool(0.5) { bits } else { at(negate(Exact::of(source, bits))) }
+            if rng.random_bool(0.5) {
+                bits
+            } else {
+                at(negate(Exact::of(source, bits)))
+            }
         }
     }
 }
@@ -146,7 +168,9 @@ mod tests {
     #[test]
     fn boundary_draws_hit_ties_often() {
         let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]);
-        for (source, target) in [(Dtype::F64, FloatFormat::F16), (Dtype::F32, FloatFormat::BF16), (Dtype::I64, FloatFormat::F32)] {
+        for (source, target) in
+            [(Dtype::F64, FloatFormat::F16), (Dtype::F32, FloatFormat::BF16), (Dtype::I64, FloatFormat::F32)]
+        {
             let ties = (0..10_000)
                 .filter(|_| round(target, Exact::of(source, draw_boundary(source, target, &mut rng))).tie)
                 .count();
@@ -157,7 +181,8 @@ mod tests {
     #[test]
     fn int_edges_straddle_the_range() {
         let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[4; 32]);
-        let values: Vec<f64> = (0..2000).map(|_| f64::from_bits(draw_int_edge(Dtype::F64, Dtype::I8, &mut rng))).collect();
+        let values: Vec<f64> =
+            (0..2000).map(|_| f64::from_bits(draw_int_edge(Dtype::F64, Dtype::I8, &mut rng))).collect();
         assert!(values.contains(&127.5) && values.contains(&-128.75) && values.contains(&128.0));
     }
 }

@@ -16,7 +16,7 @@ use crate::claims::Claim;
 use crate::convert::{storage_of, tensor_bits, CaseTensor};
 use crate::element::kind_of;
 use crate::oracle::{cast_float, int_range, trunc, Exact};
-use crate::property::{DeviceNeed, CaseError, Family, Property, Space, Tally};
+use crate::property::{CaseError, DeviceNeed, Family, Property, Space, Tally};
 use crate::view::array_view;
 
 const INTS: [Dtype; 5] = [Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
@@ -87,7 +87,10 @@ impl CastOp {
 fn run(op: &CastOp, case: &TensorCase, target: Dtype) -> Result<Vec<u64>, CaseError> {
     (op.run)(case, target).map_err(|e| {
         let first = e.lines().next().unwrap_or_default().to_string();
-        CaseError::fail(format!("{}({}→{target}) failed", op.name, case.dtype()), format!("{}({}→{target}) failed: {first}", op.name, case.dtype()))
+        CaseError::fail(
+            format!("{}({}→{target}) failed", op.name, case.dtype()),
+            format!("{}({}→{target}) failed: {first}", op.name, case.dtype()),
+        )
     })
 }
 
@@ -103,7 +106,11 @@ fn nan_behaviour(source: Dtype, x: u64, target: Dtype, y: u64) -> String {
     }
     let sign = if (x & sf.sign_bit() != 0) == (y & tf.sign_bit() != 0) { "sign kept" } else { "sign changed" };
     let payload_x = x & sf.man_mask();
-    let kept = if sf.man_bits >= tf.man_bits { payload_x >> (sf.man_bits - tf.man_bits) } else { payload_x << (tf.man_bits - sf.man_bits) };
+    let kept = if sf.man_bits >= tf.man_bits {
+        payload_x >> (sf.man_bits - tf.man_bits)
+    } else {
+        payload_x << (tf.man_bits - sf.man_bits)
+    };
     let payload = match y & tf.man_mask() {
         p if p == tf.quiet_bit() && kept | tf.quiet_bit() != tf.quiet_bit() => "canonical quiet NaN",
         p if p == kept | tf.quiet_bit() => "payload kept, quieted",
@@ -132,7 +139,12 @@ pub enum Demand {
 
 /// Property 1 (and 6 with another op): every element converts to the correctly rounded result (NaN to any NaN;
 /// IEEE leaves a converted NaN's sign and payload open, so those are tabulated).
-pub fn check_correctly_rounded(case: &TensorCase, target: Dtype, op: &CastOp, tally: Option<&Tally>) -> Result<(), CaseError> {
+pub fn check_correctly_rounded(
+    case: &TensorCase,
+    target: Dtype,
+    op: &CastOp,
+    tally: Option<&Tally>,
+) -> Result<(), CaseError> {
     check_rounding(case, target, op, Demand::CorrectlyRounded, tally)
 }
 
@@ -142,7 +154,13 @@ pub fn check_half_ulp(case: &TensorCase, target: Dtype, op: &CastOp) -> Result<(
     check_rounding(case, target, op, Demand::HalfUlp, None)
 }
 
-fn check_rounding(case: &TensorCase, target: Dtype, op: &CastOp, demand: Demand, tally: Option<&Tally>) -> Result<(), CaseError> {
+fn check_rounding(
+    case: &TensorCase,
+    target: Dtype,
+    op: &CastOp,
+    demand: Demand,
+    tally: Option<&Tally>,
+) -> Result<(), CaseError> {
     let source = case.dtype();
     let out = run(op, case, target)?;
     for (flat, (&x, &y)) in case.logical().iter().zip(&out).enumerate() {
@@ -202,15 +220,28 @@ pub fn check_widening(case: &TensorCase, op: &CastOp, tally: Option<&Tally>) -> 
             if nan {
                 if let Some(tally) = tally {
                     tally.add(nan_behaviour(source, x, wide, w));
-                    tally.add(format!("{source}→{wide}→{source} NaN round trip: {}", if b == x { "bit-exact" } else { "payload or sign changed" }));
+                    tally.add(format!(
+                        "{source}→{wide}→{source} NaN round trip: {}",
+                        if b == x { "bit-exact" } else { "payload or sign changed" }
+                    ));
                 }
             }
             let (widen_ok, back_ok) = if nan { (is_nan(wide, w), is_nan(source, b)) } else { (w == exact, b == x) };
             if !widen_ok || !back_ok {
-                let what = if !widen_ok { format!("widened to {} but exactly {}", wide.hex(w), wide.hex(exact)) } else { format!("came back as {}", source.hex(b)) };
+                let what = if !widen_ok {
+                    format!("widened to {} but exactly {}", wide.hex(w), wide.hex(exact))
+                } else {
+                    format!("came back as {}", source.hex(b))
+                };
                 return Err(CaseError::fail(
                     format!("{}({source}→{wide}→{source}) not exact", op.name),
-                    format!("out{} x={} ({}) {what} [{}({source}→{wide}→{source})]", case.index_string(flat), source.hex(x), source.render(x), op.name),
+                    format!(
+                        "out{} x={} ({}) {what} [{}({source}→{wide}→{source})]",
+                        case.index_string(flat),
+                        source.hex(x),
+                        source.render(x),
+                        op.name
+                    ),
                 ));
             }
         }
@@ -279,7 +310,11 @@ pub fn check_float_to_int(case: &TensorCase, op: &CastOp, tally: Option<&Tally>)
 /// Property 5: to bool, nonzero (NaN included) is true and ±0 is false; from bool, false and true become 0 and 1.
 pub fn check_bool(case: &TensorCase, op: &CastOp) -> Result<(), CaseError> {
     let source = case.dtype();
-    let targets: Vec<Dtype> = if source == Dtype::Bool { Dtype::ALL.into_iter().filter(|&d| d != Dtype::Bool).collect() } else { vec![Dtype::Bool] };
+    let targets: Vec<Dtype> = if source == Dtype::Bool {
+        Dtype::ALL.into_iter().filter(|&d| d != Dtype::Bool).collect()
+    } else {
+        vec![Dtype::Bool]
+    };
     for target in targets {
         let out = run(op, case, target)?;
         for (flat, (&x, &y)) in case.logical().iter().zip(&out).enumerate() {
@@ -290,7 +325,15 @@ pub fn check_bool(case: &TensorCase, op: &CastOp) -> Result<(), CaseError> {
             if y != want {
                 return Err(CaseError::fail(
                     format!("{}({source}→{target}) wrong", op.name),
-                    format!("out{} = {} but {} ({}) must give {} [{}({source}→{target})]", case.index_string(flat), target.hex(y), source.hex(x), source.render(x), target.hex(want), op.name),
+                    format!(
+                        "out{} = {} but {} ({}) must give {} [{}({source}→{target})]",
+                        case.index_string(flat),
+                        target.hex(y),
+                        source.hex(x),
+                        source.render(x),
+                        target.hex(want),
+                        op.name
+                    ),
                 ));
             }
         }
@@ -331,7 +374,9 @@ pub fn check_agree(case: &TensorCase, target: Dtype, a: &CastOp, b: &CastOp) -> 
 /// Batches of boundary values of `sources` aimed at `target`'s rounding boundaries.
 fn boundary_space(sources: &'static [Dtype], target: FloatFormat) -> Space {
     Arc::new(move |max_numel| {
-        CaseSpace::all(64 * max_numel).with_dtypes(sources).with_values(Arc::new(move |d, rng| draw_boundary(d, target, rng)))
+        CaseSpace::all(64 * max_numel)
+            .with_dtypes(sources)
+            .with_values(Arc::new(move |d, rng| draw_boundary(d, target, rng)))
     })
 }
 
@@ -345,10 +390,14 @@ fn two_target_space(sources: &'static [Dtype], a: FloatFormat, b: FloatFormat) -
     })
 }
 
-const TO_F16: [Dtype; 8] = [Dtype::F64, Dtype::F32, Dtype::Bf16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
-const TO_BF16: [Dtype; 8] = [Dtype::F64, Dtype::F32, Dtype::F16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
-const TO_F32: [Dtype; 8] = [Dtype::F64, Dtype::F16, Dtype::Bf16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
-const TO_F64: [Dtype; 8] = [Dtype::F32, Dtype::F16, Dtype::Bf16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
+const TO_F16: [Dtype; 8] =
+    [Dtype::F64, Dtype::F32, Dtype::Bf16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
+const TO_BF16: [Dtype; 8] =
+    [Dtype::F64, Dtype::F32, Dtype::F16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
+const TO_F32: [Dtype; 8] =
+    [Dtype::F64, Dtype::F16, Dtype::Bf16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
+const TO_F64: [Dtype; 8] =
+    [Dtype::F32, Dtype::F16, Dtype::Bf16, Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
 const HALF_SOURCES: [Dtype; 2] = [Dtype::F64, Dtype::F32];
 const MAPV_SOURCES: [Dtype; 3] = [Dtype::F64, Dtype::I64, Dtype::I32];
 
@@ -426,7 +475,10 @@ pub fn properties() -> Vec<Property> {
         check: Arc::new(move |case| check_bool(case, &op)),
         tally: None,
     });
-    for (target, name) in [(Dtype::F16, "casts::half_crate_to_f16_correctly_rounded"), (Dtype::Bf16, "casts::half_crate_to_bf16_correctly_rounded")] {
+    for (target, name) in [
+        (Dtype::F16, "casts::half_crate_to_f16_correctly_rounded"),
+        (Dtype::Bf16, "casts::half_crate_to_bf16_correctly_rounded"),
+    ] {
         let op = CastOp::half_crate();
         all.push(Property {
             name,
@@ -478,7 +530,12 @@ mod tests {
 
     /// An op that applies `f` to each element's exact value (a planted defect or a reference).
     fn elementwise(name: &'static str, f: fn(Dtype, u64, Dtype) -> u64) -> CastOp {
-        CastOp { name, run: Box::new(move |case, target| Ok(case.logical().into_iter().map(|x| f(case.dtype(), x, target)).collect())) }
+        CastOp {
+            name,
+            run: Box::new(move |case, target| {
+                Ok(case.logical().into_iter().map(|x| f(case.dtype(), x, target)).collect())
+            }),
+        }
     }
 
     /// Truncation toward zero (round-toward-zero) instead of nearest-even.
@@ -498,7 +555,11 @@ mod tests {
         // Rounded away from zero when the result's magnitude exceeds the input's.
         let f = target.float_format().unwrap();
         let y = cast_float(source, x, target).bits;
-        let (Exact::Finite { m: my, e: ey, .. }, Exact::Finite { m: mx, e: ex, .. }) = (Exact::of_float(f, y), Exact::of(source, x)) else { return false };
+        let (Exact::Finite { m: my, e: ey, .. }, Exact::Finite { m: mx, e: ex, .. }) =
+            (Exact::of_float(f, y), Exact::of(source, x))
+        else {
+            return false;
+        };
         let shift = ey.min(ex);
         (my << (ey - shift) as u32) > (mx << (ex - shift) as u32)
     }
@@ -506,22 +567,32 @@ mod tests {
     fn ties_away(source: Dtype, x: u64, target: Dtype) -> u64 {
         let r = cast_float(source, x, target);
         let f = target.float_format().unwrap();
-        if r.tie && (r.other & !f.sign_bit()) > (r.bits & !f.sign_bit()) { r.other } else { r.bits }
+        if r.tie && (r.other & !f.sign_bit()) > (r.bits & !f.sign_bit()) {
+            r.other
+        } else {
+            r.bits
+        }
     }
 
     fn flush_to_zero(source: Dtype, x: u64, target: Dtype) -> u64 {
         let r = cast_float(source, x, target);
         let f = target.float_format().unwrap();
-        if r.bits & f.exp_mask() == 0 { r.bits & f.sign_bit() } else { r.bits }
+        if r.bits & f.exp_mask() == 0 {
+            r.bits & f.sign_bit()
+        } else {
+            r.bits
+        }
     }
 
     #[test]
     fn planted_truncation_fails_both_properties_and_shrinks_to_one_element() {
         let op = elementwise("truncating", truncating);
-        let (case, failure) = minimal_failure(space(Dtype::F64, FloatFormat::F16), |c| check_correctly_rounded(c, Dtype::F16, &op, None));
+        let (case, failure) =
+            minimal_failure(space(Dtype::F64, FloatFormat::F16), |c| check_correctly_rounded(c, Dtype::F16, &op, None));
         assert_eq!(case.numel(), 1, "{case:?}");
         assert_eq!(failure.signature, "truncating(f64→f16) not correctly rounded");
-        let (case, failure) = minimal_failure(space(Dtype::F64, FloatFormat::F16), |c| check_half_ulp(c, Dtype::F16, &op));
+        let (case, failure) =
+            minimal_failure(space(Dtype::F64, FloatFormat::F16), |c| check_half_ulp(c, Dtype::F16, &op));
         assert_eq!(format!("{case:?}"), "TensorCase { dtype: f64, shape: [], strides: [], offset: 0, storage: [0x3e60000000000001 = 2.980232238769532e-8] }");
         assert_eq!(failure.signature, "truncating(f64→f16) error above ½ ulp");
     }
@@ -529,7 +600,9 @@ mod tests {
     #[test]
     fn planted_ties_away_fails_exactness_but_passes_the_bound() {
         let op = elementwise("ties-away", ties_away);
-        let (case, failure) = minimal_failure(space(Dtype::F32, FloatFormat::BF16), |c| check_correctly_rounded(c, Dtype::Bf16, &op, None));
+        let (case, failure) = minimal_failure(space(Dtype::F32, FloatFormat::BF16), |c| {
+            check_correctly_rounded(c, Dtype::Bf16, &op, None)
+        });
         assert_eq!(format!("{case:?}"), "TensorCase { dtype: f32, shape: [], strides: [], offset: 0, storage: [0x00008000 = 4.591774807899561e-41] }");
         assert!(failure.message.contains("within ½ ulp (a tie rounded the other way)"), "{}", failure.message);
         crate::testing::assert_passes(space(Dtype::F32, FloatFormat::BF16), |c| check_half_ulp(c, Dtype::Bf16, &op));
@@ -538,7 +611,8 @@ mod tests {
     #[test]
     fn planted_flush_to_zero_fails_and_shrinks() {
         let op = elementwise("flush-to-zero", flush_to_zero);
-        let (case, failure) = minimal_failure(space(Dtype::F32, FloatFormat::F16), |c| check_half_ulp(c, Dtype::F16, &op));
+        let (case, failure) =
+            minimal_failure(space(Dtype::F32, FloatFormat::F16), |c| check_half_ulp(c, Dtype::F16, &op));
         assert_eq!(format!("{case:?}"), "TensorCase { dtype: f32, shape: [], strides: [], offset: 0, storage: [0x33000001 = 2.980232594040899e-8] }");
         assert_eq!(failure.message, "out[] bits=0x0000 (0.0) but correctly rounded is 0x0001 (5.960464477539063e-8) and more than ½ ulp from x [flush-to-zero(f32→f16), x=0x33000001 (2.980232594040899e-8)]");
     }
@@ -548,14 +622,20 @@ mod tests {
         let saturating = CastOp {
             name: "rounds to nearest",
             run: Box::new(|case, target| {
-                Ok(case.logical().into_iter().map(|x| {
-                    let v = case.dtype().as_f64(x).round();
-                    let (lo, hi) = int_range(target);
-                    ((v.clamp(lo as f64, hi as f64) as i128) as u64) & target.mask()
-                }).collect())
+                Ok(case
+                    .logical()
+                    .into_iter()
+                    .map(|x| {
+                        let v = case.dtype().as_f64(x).round();
+                        let (lo, hi) = int_range(target);
+                        ((v.clamp(lo as f64, hi as f64) as i128) as u64) & target.mask()
+                    })
+                    .collect())
             }),
         };
-        let space = CaseSpace::all(64).with_dtypes(&[Dtype::F32]).with_values(Arc::new(|d, rng| draw_int_edge(d, Dtype::I8, rng)));
+        let space = CaseSpace::all(64)
+            .with_dtypes(&[Dtype::F32])
+            .with_values(Arc::new(|d, rng| draw_int_edge(d, Dtype::I8, rng)));
         let (case, failure) = minimal_failure(space, |c| check_float_to_int(c, &saturating, None));
         assert_eq!(case.numel(), 1);
         assert!(failure.signature.ends_with("does not truncate toward zero"), "{}", failure.signature);
@@ -571,16 +651,25 @@ mod tests {
                 Ok(case.logical().iter().zip(real).map(|(&x, y)| if is_nan(case.dtype(), x) { 0 } else { y }).collect())
             }),
         };
-        let (case, failure) = minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F16]), |c| check_bool(c, &nan_false));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: f16, shape: [], strides: [], offset: 0, storage: [0x7c01 = NaN] }");
+        let (case, failure) =
+            minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F16]), |c| check_bool(c, &nan_false));
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: f16, shape: [], strides: [], offset: 0, storage: [0x7c01 = NaN] }"
+        );
         assert_eq!(failure.signature, "nan-is-false(f16→bool) wrong");
     }
 
     #[test]
     fn planted_disagreement_names_the_correct_side() {
         let ops = (elementwise("exact", |s, x, t| cast_float(s, x, t).bits), elementwise("ties-away", ties_away));
-        let (_, failure) = minimal_failure(space(Dtype::F64, FloatFormat::F16), |c| check_agree(c, Dtype::F16, &ops.0, &ops.1));
-        assert!(failure.message.contains("exact gives") && failure.message.contains("(correctly rounded), ties-away gives"), "{}", failure.message);
+        let (_, failure) =
+            minimal_failure(space(Dtype::F64, FloatFormat::F16), |c| check_agree(c, Dtype::F16, &ops.0, &ops.1));
+        assert!(
+            failure.message.contains("exact gives") && failure.message.contains("(correctly rounded), ties-away gives"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]
@@ -590,14 +679,22 @@ mod tests {
             name: "flushing widen",
             run: Box::new(|case, target| {
                 let f = case.dtype().float_format().unwrap();
-                Ok(case.logical().into_iter().map(|x| {
-                    let x = if x & f.exp_mask() == 0 { x & f.sign_bit() } else { x };
-                    cast_float(case.dtype(), x, target).bits
-                }).collect())
+                Ok(case
+                    .logical()
+                    .into_iter()
+                    .map(|x| {
+                        let x = if x & f.exp_mask() == 0 { x & f.sign_bit() } else { x };
+                        cast_float(case.dtype(), x, target).bits
+                    })
+                    .collect())
             }),
         };
-        let (case, failure) = minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F16]), |c| check_widening(c, &flushing, None));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: f16, shape: [], strides: [], offset: 0, storage: [0x0001 = 5.960464477539063e-8] }");
+        let (case, failure) =
+            minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F16]), |c| check_widening(c, &flushing, None));
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: f16, shape: [], strides: [], offset: 0, storage: [0x0001 = 5.960464477539063e-8] }"
+        );
         assert!(failure.message.contains("widened to 0x00000000 but exactly 0x33800000"), "{}", failure.message);
     }
 }

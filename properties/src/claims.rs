@@ -65,11 +65,19 @@ impl Claim {
     /// is evidence against the claim as the article states it.
     pub fn checked_as(self) -> &'static str {
         match self {
-            Claim::NotBitwiseIdentical => "array → tensor → array is bit-exact for every dtype and layout, NaN payloads and -0.0 included",
-            Claim::Float64BecomesFloat32 => "the tensor's kind is the array's element type, and no conversion casts without an error",
-            Claim::SharesMemory => "a zero-copy view aliases the array element for element; tch's own conversions copy and never alias",
+            Claim::NotBitwiseIdentical => {
+                "array → tensor → array is bit-exact for every dtype and layout, NaN payloads and -0.0 included"
+            }
+            Claim::Float64BecomesFloat32 => {
+                "the tensor's kind is the array's element type, and no conversion casts without an error"
+            }
+            Claim::SharesMemory => {
+                "a zero-copy view aliases the array element for element; tch's own conversions copy and never alias"
+            }
             Claim::RequiresGradCopies => "requires_grad_(true) on a zero-copy float view keeps aliasing the array",
-            Claim::ReshapeBreaksSharing => "reshape, view, contiguous and friends copy exactly when stride arithmetic says a view is impossible",
+            Claim::ReshapeBreaksSharing => {
+                "reshape, view, contiguous and friends copy exactly when stride arithmetic says a view is impossible"
+            }
             Claim::GpuTransferChangesValues => "CPU → CUDA → CPU is bit-exact for every dtype and layout",
         }
     }

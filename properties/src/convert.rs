@@ -76,10 +76,8 @@ pub fn tensor_bits(tensor: &Tensor) -> Result<ArrayBits, ConvertError> {
     let width = dtype.size_bytes();
     let mut bytes = vec![0u8; numel * width];
     tensor.f_contiguous()?.f_copy_data_u8(&mut bytes, numel)?;
-    let bits = bytes
-        .chunks_exact(width)
-        .map(|chunk| chunk.iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64))
-        .collect();
+    let bits =
+        bytes.chunks_exact(width).map(|chunk| chunk.iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64)).collect();
     Ok(ArrayBits { dtype, shape: tensor.size().iter().map(|&n| n as usize).collect(), bits })
 }
 
@@ -97,7 +95,8 @@ impl CaseTensor {
             let view = buffer.tensor(case.layout()).map_err(|e| tch::TchError::Convert(e.to_string()))?;
             return Ok(CaseTensor::View { buffer, view });
         }
-        with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case)))).map(CaseTensor::Copy)
+        with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case))))
+            .map(CaseTensor::Copy)
     }
 
     pub fn tensor(&self) -> &Tensor {
@@ -146,7 +145,9 @@ impl ToTensor {
     pub fn copying() -> ToTensor {
         ToTensor {
             name: "conform copy_to_tensor",
-            run: Box::new(|case| with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case))))),
+            run: Box::new(
+                |case| with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case)))),
+            ),
         }
     }
 }

@@ -17,8 +17,7 @@ use crate::claims::Claim;
 use crate::convert::{tensor_bits, CaseTensor};
 use crate::element::kind_of;
 use crate::oracle::{cast_float, round, Exact};
-use crate::property::{DeviceNeed, CaseError, Family, Property, Tally};
-
+use crate::property::{CaseError, DeviceNeed, Family, Property, Tally};
 
 /// Whether CUDA can be used by this process, and if not, why and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +32,9 @@ pub fn cuda_status() -> CudaStatus {
         return CudaStatus::Usable { devices: tch::Cuda::device_count() };
     }
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    let loaded = |lib: &str| maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.ends_with(lib)).map(str::to_string);
+    let loaded = |lib: &str| {
+        maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.ends_with(lib)).map(str::to_string)
+    };
     let cpu = loaded("/libtorch_cpu.so");
     let beside = cpu.as_deref().and_then(|p| std::path::Path::new(p).parent()).map(|d| d.join("libtorch_cuda.so"));
     let driver = std::path::Path::new("/proc/driver/nvidia/version").exists();
@@ -86,7 +87,9 @@ impl Remote {
             download: Box::new(|t| t.f_to_device_(Device::Cpu, t.f_kind()?, false, true)),
             peer: (devices > 1).then(|| {
                 let other = Device::Cuda((index + 1) % devices as usize);
-                Box::new(move |t: &Tensor| t.f_to_device_(other, t.f_kind()?, false, true)?.f_to_device_(device, t.f_kind()?, false, true)) as Move
+                Box::new(move |t: &Tensor| {
+                    t.f_to_device_(other, t.f_kind()?, false, true)?.f_to_device_(device, t.f_kind()?, false, true)
+                }) as Move
             }),
         }
     }
@@ -161,7 +164,10 @@ pub fn check_round_trip(case: &TensorCase, remote: &Remote) -> Result<(), CaseEr
     }
     if let Some(peer) = &remote.peer {
         let path = format!("cpu→{0}→peer→{0}→cpu", remote.name);
-        let back = (remote.upload)(&src).and_then(|d| peer(&d)).and_then(|d| (remote.download)(&d)).map_err(|e| tch_fail(&path, e))?;
+        let back = (remote.upload)(&src)
+            .and_then(|d| peer(&d))
+            .and_then(|d| (remote.download)(&d))
+            .map_err(|e| tch_fail(&path, e))?;
         same_bits(case, &back, &path)?;
     }
     Ok(())
@@ -175,11 +181,17 @@ pub fn check_new_storage(case: &TensorCase, remote: &Remote) -> Result<(), CaseE
     let on_device = (remote.upload)(&src).map_err(|e| tch_fail("upload", e))?;
     let (kind, size) = (on_device.f_kind().map_err(|e| tch_fail("kind", e))?, on_device.size());
     if kind != kind_of(case.dtype()) || size != src.size() {
-        return Err(CaseError::fail("device copy changed dtype or shape", format!("{} copy is {kind:?} {size:?}, source {:?} {:?}", remote.name, kind_of(case.dtype()), src.size())));
+        return Err(CaseError::fail(
+            "device copy changed dtype or shape",
+            format!("{} copy is {kind:?} {size:?}, source {:?} {:?}", remote.name, kind_of(case.dtype()), src.size()),
+        ));
     }
     if let Some(buffer) = &buffer {
         if case.numel() > 0 && buffer.contains_address(on_device.data_ptr() as usize) {
-            return Err(CaseError::fail("device copy aliases the source", format!("{} copy starts inside the source array [{}]", remote.name, case.dtype())));
+            return Err(CaseError::fail(
+                "device copy aliases the source",
+                format!("{} copy starts inside the source array [{}]", remote.name, case.dtype()),
+            ));
         }
         for i in 0..buffer.len() {
             buffer.set(i, !buffer.get(i) & case.dtype().mask());
@@ -207,7 +219,10 @@ pub fn check_cast_agrees(case: &TensorCase, remote: &Remote) -> Result<(), CaseE
         let kind = kind_of(target);
         let cpu = src.f_to_kind(kind).map_err(|e| tch_fail("cpu to_kind", e))?;
         let dev = remote.run(&src, |t| t.f_to_kind(kind)).map_err(|e| tch_fail("device to_kind", e))?;
-        let (a, b) = (tensor_bits(&cpu).map_err(|e| tch_fail("read", e))?.bits, tensor_bits(&dev).map_err(|e| tch_fail("read", e))?.bits);
+        let (a, b) = (
+            tensor_bits(&cpu).map_err(|e| tch_fail("read", e))?.bits,
+            tensor_bits(&dev).map_err(|e| tch_fail("read", e))?.bits,
+        );
         for (k, ((&x, &p), &q)) in case.logical().iter().zip(&a).zip(&b).enumerate() {
             let nan = |y: u64| target.float_format().is_some_and(|f| f.is_nan(y));
             if p == q || (nan(p) && nan(q)) {
@@ -261,7 +276,10 @@ pub fn check_basic_ops(case: &TensorCase, remote: &Remote, tally: Option<&Tally>
         let dev = (remote.upload)(&other)
             .and_then(|o| remote.run(&src, |a| op(a, &o)))
             .map_err(|e| tch_fail(&format!("{} {name}", remote.name), e))?;
-        let (a, b) = (tensor_bits(&cpu).map_err(|e| tch_fail("read", e))?.bits, tensor_bits(&dev).map_err(|e| tch_fail("read", e))?.bits);
+        let (a, b) = (
+            tensor_bits(&cpu).map_err(|e| tch_fail("read", e))?.bits,
+            tensor_bits(&dev).map_err(|e| tch_fail("read", e))?.bits,
+        );
         let xs = case.logical();
         let ys: Vec<u64> = xs.iter().rev().copied().collect();
         for (k, (&p, &q)) in a.iter().zip(&b).enumerate() {
@@ -347,7 +365,10 @@ pub fn check_transcendental(case: &TensorCase, remote: &Remote, tally: Option<&T
                 let rounded = round(f, Exact::of_float(FloatFormat::F64, r.to_bits()));
                 let err = if rounded.overflow { 0.0 } else { ulp_error(f, y, r) };
                 if let Some(t) = tally {
-                    t.record_max(format!("max ulp ×1000: {device} {name} {dtype}"), (err.min(1e9) * 1000.0).round() as u64);
+                    t.record_max(
+                        format!("max ulp ×1000: {device} {name} {dtype}"),
+                        (err.min(1e9) * 1000.0).round() as u64,
+                    );
                 }
                 if err > ulp_bound(dtype) {
                     return Err(CaseError::fail(
@@ -367,7 +388,10 @@ pub fn check_transcendental(case: &TensorCase, remote: &Remote, tally: Option<&T
     Ok(())
 }
 
-fn needs_cuda(check: fn(&TensorCase, &Remote, Option<&Tally>) -> Result<(), CaseError>, tally: Option<Arc<Tally>>) -> crate::property::Check {
+fn needs_cuda(
+    check: fn(&TensorCase, &Remote, Option<&Tally>) -> Result<(), CaseError>,
+    tally: Option<Arc<Tally>>,
+) -> crate::property::Check {
     Arc::new(move |case| match cuda_status() {
         CudaStatus::Usable { devices } => check(case, &Remote::cuda(0, devices), tally.as_deref()),
         CudaStatus::Unusable(why) => Err(CaseError::Reject(format!("CUDA is not usable: {why}"))),
@@ -449,7 +473,8 @@ mod tests {
             download: Box::new(move |t| {
                 let bits = tensor_bits(t).map_err(|e| TchError::Convert(e.to_string()))?;
                 let changed: Vec<u64> = bits.bits.iter().map(|&b| f(bits.dtype, b)).collect();
-                let case = TensorCase::contiguous(bits.dtype, &bits.shape, changed).map_err(|e| TchError::Convert(e.to_string()))?;
+                let case = TensorCase::contiguous(bits.dtype, &bits.shape, changed)
+                    .map_err(|e| TchError::Convert(e.to_string()))?;
                 (crate::convert::ToTensor::copying().run)(&case).map_err(|e| TchError::Convert(e.to_string()))
             }),
             ..Remote::fake()
@@ -470,13 +495,16 @@ mod tests {
         assert_passes(CaseSpace::all(16), |c| check_new_storage(c, &fake));
         assert_passes(float_space(1), |c| check_cast_agrees(c, &fake));
         assert_passes(float_space(1), |c| check_basic_ops(c, &fake, None));
-        assert_passes(CaseSpace::all(16).with_dtypes(&[Dtype::F32, Dtype::F16, Dtype::Bf16]), |c| check_transcendental(c, &fake, None));
+        assert_passes(CaseSpace::all(16).with_dtypes(&[Dtype::F32, Dtype::F16, Dtype::Bf16]), |c| {
+            check_transcendental(c, &fake, None)
+        });
     }
 
     #[test]
     fn planted_subnormal_flush_fails_the_round_trip_and_shrinks() {
         let remote = corrupting(flush_subnormals);
-        let (case, failure) = minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F32]), |c| check_round_trip(c, &remote));
+        let (case, failure) =
+            minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F32]), |c| check_round_trip(c, &remote));
         assert_eq!(format!("{case:?}"), "TensorCase { dtype: f32, shape: [], strides: [], offset: 0, storage: [0x00000001 = 1.401298464324817e-45] }");
         assert_eq!(failure.signature, "cpu→fake→cpu (blocking): bits changed");
     }
@@ -484,8 +512,12 @@ mod tests {
     #[test]
     fn planted_aliasing_upload_fails() {
         let remote = Remote { upload: Box::new(|t| t.f_alias()), ..Remote::fake() };
-        let (case, failure) = minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::U8]), |c| check_new_storage(c, &remote));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: u8, shape: [], strides: [], offset: 0, storage: [0x00 = 0] }");
+        let (case, failure) =
+            minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::U8]), |c| check_new_storage(c, &remote));
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: u8, shape: [], strides: [], offset: 0, storage: [0x00 = 0] }"
+        );
         assert_eq!(failure.signature, "device copy aliases the source");
     }
 
@@ -493,15 +525,22 @@ mod tests {
     fn planted_cast_difference_names_the_correct_side() {
         // The device's f16 results are one ulp off whenever the last bit is set.
         let remote = corrupting(|d, b| if d == Dtype::F16 && b & 1 == 1 { b ^ 1 } else { b });
-        let (case, failure) = minimal_failure(float_space(1).with_dtypes(&[Dtype::F32]), |c| check_cast_agrees(c, &remote));
+        let (case, failure) =
+            minimal_failure(float_space(1).with_dtypes(&[Dtype::F32]), |c| check_cast_agrees(c, &remote));
         assert_eq!(case.numel(), 1);
-        assert!(failure.message.contains("(correctly rounded), fake gives") && failure.message.contains("(not correctly rounded)"), "{}", failure.message);
+        assert!(
+            failure.message.contains("(correctly rounded), fake gives")
+                && failure.message.contains("(not correctly rounded)"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]
     fn planted_basic_op_difference_fails() {
         let remote = corrupting(|d, b| if d == Dtype::F64 && b & 0xf == 0x3 { b ^ 1 } else { b });
-        let (case, failure) = minimal_failure(float_space(1).with_dtypes(&[Dtype::F64]), |c| check_basic_ops(c, &remote, None));
+        let (case, failure) =
+            minimal_failure(float_space(1).with_dtypes(&[Dtype::F64]), |c| check_basic_ops(c, &remote, None));
         assert_eq!(case.numel(), 1);
         assert!(failure.signature.starts_with("cpu and fake disagree on "), "{}", failure.signature);
     }
@@ -514,9 +553,15 @@ mod tests {
             _ => b,
         });
         let tally = Tally::default();
-        let (case, failure) = minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F32]), |c| check_transcendental(c, &remote, Some(&tally)));
+        let (case, failure) = minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::F32]), |c| {
+            check_transcendental(c, &remote, Some(&tally))
+        });
         assert_eq!(case.numel(), 1);
-        assert!(failure.signature.starts_with("fake ") && failure.signature.ends_with(" f32 above 4 ulp"), "{}", failure.signature);
+        assert!(
+            failure.signature.starts_with("fake ") && failure.signature.ends_with(" f32 above 4 ulp"),
+            "{}",
+            failure.signature
+        );
         let maxima = tally.take();
         assert!(maxima.keys().any(|k| k.starts_with("max ulp ×1000: cpu exp f32")), "{maxima:?}");
     }

@@ -9,7 +9,7 @@ use conform_generators::{CaseSpace, Dtype, TensorCase};
 use crate::claims::Claim;
 use crate::convert::{tensor_bits, ToArray, ToTensor};
 use crate::element::kind_of;
-use crate::property::{DeviceNeed, CaseError, Family, Property};
+use crate::property::{CaseError, DeviceNeed, Family, Property};
 use crate::roundtrip::{refused, same_bits};
 
 /// The tensor made from an array of the case's dtype has that dtype's kind and the same bits. Runs on the
@@ -108,8 +108,12 @@ mod tests {
                 Ok(Tensor::f_from_data_size(&bytes, &shape, Kind::BFloat16)?)
             }),
         };
-        let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::F16]), |c| check_kind_preserved(c, &mistagged));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: f16, shape: [], strides: [], offset: 0, storage: [0x0000 = 0.0] }");
+        let (case, failure) =
+            minimal_failure(space(64).with_dtypes(&[Dtype::F16]), |c| check_kind_preserved(c, &mistagged));
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: f16, shape: [], strides: [], offset: 0, storage: [0x0000 = 0.0] }"
+        );
         assert_eq!(failure.message, "tensor kind BFloat16 but an array of f16 stands for Half [tags f16 as bf16]");
     }
 
@@ -122,9 +126,16 @@ mod tests {
                 (ToArray::copying().run)(&cast, dtype).map(|a: ArrayBits| a)
             }),
         };
-        let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::F64]), |c| check_no_silent_cast(c, &casts));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: f64, shape: [], strides: [], offset: 0, storage: [0x0000000000000000 = 0.0] }");
-        assert_eq!(failure.message, "a f64 tensor became an array of bool without an error: out[0] 0.0 → false [to_kind then copy]");
+        let (case, failure) =
+            minimal_failure(space(64).with_dtypes(&[Dtype::F64]), |c| check_no_silent_cast(c, &casts));
+        assert_eq!(
+            format!("{case:?}"),
+            "TensorCase { dtype: f64, shape: [], strides: [], offset: 0, storage: [0x0000000000000000 = 0.0] }"
+        );
+        assert_eq!(
+            failure.message,
+            "a f64 tensor became an array of bool without an error: out[0] 0.0 → false [to_kind then copy]"
+        );
     }
 
     #[test]

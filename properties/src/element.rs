@@ -52,16 +52,46 @@ macro_rules! with_elem {
     ($dtype:expr, $t:ident => $body:expr) => {{
         use $crate::__private::Dtype as D;
         match $dtype {
-            D::Bool => { type $t = bool; $body }
-            D::U8 => { type $t = u8; $body }
-            D::I8 => { type $t = i8; $body }
-            D::I16 => { type $t = i16; $body }
-            D::I32 => { type $t = i32; $body }
-            D::I64 => { type $t = i64; $body }
-            D::F16 => { type $t = $crate::__private::f16; $body }
-            D::Bf16 => { type $t = $crate::__private::bf16; $body }
-            D::F32 => { type $t = f32; $body }
-            D::F64 => { type $t = f64; $body }
+            D::Bool => {
+                type $t = bool;
+                $body
+            }
+            D::U8 => {
+                type $t = u8;
+                $body
+            }
+            D::I8 => {
+                type $t = i8;
+                $body
+            }
+            D::I16 => {
+                type $t = i16;
+                $body
+            }
+            D::I32 => {
+                type $t = i32;
+                $body
+            }
+            D::I64 => {
+                type $t = i64;
+                $body
+            }
+            D::F16 => {
+                type $t = $crate::__private::f16;
+                $body
+            }
+            D::Bf16 => {
+                type $t = $crate::__private::bf16;
+                $body
+            }
+            D::F32 => {
+                type $t = f32;
+                $body
+            }
+            D::F64 => {
+                type $t = f64;
+                $body
+            }
         }
     }};
 }

@@ -17,10 +17,10 @@ pub mod oracle;
 pub mod property;
 pub mod registry;
 pub mod roundtrip;
-#[allow(unsafe_code)]
-pub mod view;
 #[cfg(test)]
 pub(crate) mod testing;
+#[allow(unsafe_code)]
+pub mod view;
 
 pub use claims::Claim;
 pub use property::{outcome, CaseError, Check, DeviceNeed, Failure, Family, Property};

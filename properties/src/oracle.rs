@@ -11,11 +11,21 @@ use conform_generators::{Dtype, FloatFormat};
 /// The exact value of an element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exact {
-    Nan { negative: bool },
-    Inf { negative: bool },
-    Zero { negative: bool },
+    Nan {
+        negative: bool,
+    },
+    Inf {
+        negative: bool,
+    },
+    Zero {
+        negative: bool,
+    },
     /// `±m · 2^e` with `m > 0`.
-    Finite { negative: bool, m: u128, e: i32 },
+    Finite {
+        negative: bool,
+        m: u128,
+        e: i32,
+    },
 }
 
 impl Exact {
@@ -53,7 +63,10 @@ impl Exact {
 
     pub fn negative(self) -> bool {
         match self {
-            Exact::Nan { negative } | Exact::Inf { negative } | Exact::Zero { negative } | Exact::Finite { negative, .. } => negative,
+            Exact::Nan { negative }
+            | Exact::Inf { negative }
+            | Exact::Zero { negative }
+            | Exact::Finite { negative, .. } => negative,
         }
     }
 }
@@ -87,7 +100,7 @@ pub fn round(f: FloatFormat, x: Exact) -> Rounded {
     let emin = 1 - f.bias();
     let top = 127 - m.leading_zeros() as i32; // m lies in [2^top, 2^(top+1))
     let exponent = top + e; // the value lies in [2^exponent, 2^(exponent+1))
-    // The quantum (weight of the last significand bit) at this exponent, floored at the subnormal quantum.
+                            // The quantum (weight of the last significand bit) at this exponent, floored at the subnormal quantum.
     let quantum = exponent.max(emin) - (precision - 1);
     let shift = quantum - e;
     let (mut s, rem_state) = if shift <= 0 {
@@ -202,7 +215,10 @@ mod tests {
     /// Every f16 and bf16 pattern widens exactly (to f32 and f64) and narrows back to itself.
     #[test]
     fn exhaustive_f16_and_bf16_widen_exactly_and_come_back() {
-        for (fmt, widen) in [(F16, (|b: u16| f16::from_bits(b).to_f64()) as fn(u16) -> f64), (BF16, |b: u16| bf16::from_bits(b).to_f64())] {
+        for (fmt, widen) in [
+            (F16, (|b: u16| f16::from_bits(b).to_f64()) as fn(u16) -> f64),
+            (BF16, |b: u16| bf16::from_bits(b).to_f64()),
+        ] {
             for bits in 0..=u16::MAX {
                 let x = Exact::of_float(fmt, bits as u64);
                 let wide = round(F64, x);
@@ -276,14 +292,14 @@ mod tests {
         assert_eq!(from_f64(F16, 2f64.powi(-25) * 1.5), 0x0001);
         assert_eq!(from_f64(F16, -2f64.powi(-26)), 0x8000);
         assert_eq!(from_f64(F16, 3.0 * 2f64.powi(-25)), 0x0002); // 1.5 subnormal quanta: tie, to even 2
-        // Largest subnormal rounding up into the smallest normal.
+                                                                 // Largest subnormal rounding up into the smallest normal.
         assert_eq!(from_f64(F16, 2f64.powi(-14) - 2f64.powi(-26)), 0x0400);
         // bf16 ties from f32 bit patterns.
         assert_eq!(round(BF16, Exact::of_float(F32, 0x3f80_8000)).bits, 0x3f80);
         assert_eq!(round(BF16, Exact::of_float(F32, 0x3f81_8000)).bits, 0x3f82);
         assert_eq!(round(BF16, Exact::of_float(F32, 0x3f80_8001)).bits, 0x3f81);
         assert_eq!(round(BF16, Exact::of_float(F32, 0x7f7f_ffff)).bits, 0x7f80); // rounds up past max: inf
-        // Signs of zero and NaN.
+                                                                                 // Signs of zero and NaN.
         assert_eq!(from_f64(F16, -0.0), 0x8000);
         assert_eq!(round(F16, Exact::of_float(F64, 0xfff8_0000_0000_0001)).bits, 0xfe00);
         // Integers.

@@ -9,7 +9,7 @@ use conform_generators::{CaseSpace, TensorCase};
 
 use crate::claims::Claim;
 use crate::convert::{tensor_bits, ArrayBits, ConvertError, ToArray, ToTensor};
-use crate::property::{DeviceNeed, CaseError, Family, Property};
+use crate::property::{CaseError, DeviceNeed, Family, Property};
 
 /// The check, with both conversions as parameters.
 pub fn check_roundtrip(case: &TensorCase, to_tensor: &ToTensor, to_array: &ToArray) -> Result<(), CaseError> {
@@ -119,8 +119,8 @@ pub fn properties() -> Vec<Property> {
 mod tests {
     use super::*;
     use crate::convert::{copy_to_tensor, storage_of};
-    use crate::view::array_view;
     use crate::testing::minimal_failure;
+    use crate::view::array_view;
     use crate::with_elem;
     use conform_generators::Dtype;
 
@@ -158,10 +158,12 @@ mod tests {
         let memory_order = ToTensor {
             name: "memory-order copy",
             run: Box::new(|case| {
-                let mut addressed: Vec<(usize, u64)> = case.layout().addresses().into_iter().zip(case.logical()).collect();
+                let mut addressed: Vec<(usize, u64)> =
+                    case.layout().addresses().into_iter().zip(case.logical()).collect();
                 addressed.sort();
-                let reordered = TensorCase::contiguous(case.dtype(), case.shape(), addressed.into_iter().map(|p| p.1).collect())
-                    .expect("same shape");
+                let reordered =
+                    TensorCase::contiguous(case.dtype(), case.shape(), addressed.into_iter().map(|p| p.1).collect())
+                        .expect("same shape");
                 with_elem!(case.dtype(), T => copy_to_tensor(&array_view(reordered.layout(), &storage_of::<T>(&reordered))))
             }),
         };
@@ -172,6 +174,9 @@ mod tests {
             format!("{case:?}"),
             "TensorCase { dtype: i16, shape: [2, 2], strides: [1, 2], offset: 0, storage: [0x0000 = 0, 0x0001 = 1, 0x0000 = 0, 0x0000 = 0] }"
         );
-        assert_eq!(failure.message, "out[0,1] bits=0x0001 (1) but the array has 0x0000 (0) [tensor made by memory-order copy, i16]");
+        assert_eq!(
+            failure.message,
+            "out[0,1] bits=0x0001 (1) but the array has 0x0000 (0) [tensor made by memory-order copy, i16]"
+        );
     }
 }

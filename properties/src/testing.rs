@@ -5,10 +5,14 @@ use conform_generators::{arb_case, search, CaseSpace, SearchConfig, TensorCase};
 use crate::property::{outcome, CaseError, Failure};
 
 /// The minimal failing case of `check` over `space`, searching seeds 0, 1, … until one fails.
-pub fn minimal_failure(space: CaseSpace, check: impl Fn(&TensorCase) -> Result<(), CaseError>) -> (TensorCase, Failure) {
+pub fn minimal_failure(
+    space: CaseSpace,
+    check: impl Fn(&TensorCase) -> Result<(), CaseError>,
+) -> (TensorCase, Failure) {
     let strategy = arb_case(space);
     for seed in 0..20 {
-        let report = search(&strategy, "test", &SearchConfig::new(500, seed), |c| outcome(check(c)), |_, _| {}).unwrap();
+        let report =
+            search(&strategy, "test", &SearchConfig::new(500, seed), |c| outcome(check(c)), |_, _| {}).unwrap();
         if let Some(found) = report.found {
             return (found.minimal, found.failure);
         }

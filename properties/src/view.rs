@@ -140,7 +140,11 @@ impl SharedBuffer {
     }
 
     /// Runs `f` on a read-only ndarray view with `layout` (negative and zero strides allowed).
-    pub fn with_array<T: Elem, R>(&self, layout: &Layout, f: impl FnOnce(ArrayViewD<'_, T>) -> R) -> Result<R, ViewError> {
+    pub fn with_array<T: Elem, R>(
+        &self,
+        layout: &Layout,
+        f: impl FnOnce(ArrayViewD<'_, T>) -> R,
+    ) -> Result<R, ViewError> {
         self.check_element::<T>(layout)?;
         // SAFETY: `T` has the buffer's dtype (checked), so `len` elements of `T` fit in the words (each dtype's
         // size divides 8 and the buffer has a spare word), aligned to 8. The slice lives only during `f`, which
@@ -150,11 +154,16 @@ impl SharedBuffer {
     }
 
     /// Runs `f` on a mutable ndarray view with `layout`; overlapping layouts are refused, as ndarray requires.
-    pub fn with_array_mut<T: Elem, R>(&self, layout: &Layout, f: impl FnOnce(ArrayViewMutD<'_, T>) -> R) -> Result<R, ViewError> {
+    pub fn with_array_mut<T: Elem, R>(
+        &self,
+        layout: &Layout,
+        f: impl FnOnce(ArrayViewMutD<'_, T>) -> R,
+    ) -> Result<R, ViewError> {
         self.check_element::<T>(layout)?;
         // SAFETY: as in `with_array`; in addition no other Rust reference into the words exists while `f` runs
         // (every other accessor copies values out through `Cell`), so the unique slice does not alias one.
-        let data: &mut [T] = unsafe { std::slice::from_raw_parts_mut(self.words.as_ptr().cast::<T>().cast_mut(), self.len) };
+        let data: &mut [T] =
+            unsafe { std::slice::from_raw_parts_mut(self.words.as_ptr().cast::<T>().cast_mut(), self.len) };
         let view = array_view_mut(layout, data).ok_or(ViewError::Overlapping)?;
         Ok(f(view))
     }
@@ -185,7 +194,10 @@ impl TensorView {
     }
 
     /// Same, for an op that needs `&mut` (in-place flags such as `requires_grad_`).
-    pub fn derive_mut(&mut self, op: impl FnOnce(&mut Tensor) -> Result<Tensor, TchError>) -> Result<TensorView, TchError> {
+    pub fn derive_mut(
+        &mut self,
+        op: impl FnOnce(&mut Tensor) -> Result<Tensor, TchError>,
+    ) -> Result<TensorView, TchError> {
         Ok(TensorView { tensor: op(&mut self.tensor)?, _buffer: Rc::clone(&self._buffer) })
     }
 }

@@ -99,7 +99,12 @@ pub fn details(p: &PropertyReport) -> String {
         let _ = writeln!(out, "repro: {}", c.repro);
     }
     for k in p.known.iter().filter(|k| !k.reproduced) {
-        let _ = writeln!(out, "{name} FIXED? known deviation no longer reproduces: {sig}", name = p.name, sig = k.signature);
+        let _ = writeln!(
+            out,
+            "{name} FIXED? known deviation no longer reproduces: {sig}",
+            name = p.name,
+            sig = k.signature
+        );
         let _ = writeln!(out, "replay of its evidence: {}", k.replay_message);
         let _ = writeln!(out, "(hint: if libtorch really changed, remove the entry from known-deviations.toml)");
     }
@@ -140,7 +145,13 @@ impl Progress {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
-                eprintln!("{:<48} {:<6} {:>7} cases {:>7.2}s", report.name, report.status.label(), report.cases, report.duration_s);
+                eprintln!(
+                    "{:<48} {:<6} {:>7} cases {:>7.2}s",
+                    report.name,
+                    report.status.label(),
+                    report.cases,
+                    report.duration_s
+                );
             }
             Event::RunFinished { .. } => {}
         }

@@ -8,7 +8,9 @@ pub mod junit;
 pub mod model;
 
 pub use events::Event;
-pub use model::{ClaimReport, Counterexample, KnownReport, PropertyReport, Report, Settings, Status, Summary, FORMAT_VERSION};
+pub use model::{
+    ClaimReport, Counterexample, KnownReport, PropertyReport, Report, Settings, Status, Summary, FORMAT_VERSION,
+};
 
 /// The report as pretty JSON, the content of `report.json`.
 pub fn to_json(report: &Report) -> String {
@@ -72,7 +74,12 @@ mod tests {
             settings: Settings { cases: 100, budget_s: None, max_numel: 64, strict: false },
             duration_s: 1.5,
             summary: Summary::of(&properties),
-            claims: vec![ClaimReport { id: "c".into(), quote: "q".into(), checked_as: "inv".into(), properties: vec!["roundtrip::a: pass".into()] }],
+            claims: vec![ClaimReport {
+                id: "c".into(),
+                quote: "q".into(),
+                checked_as: "inv".into(),
+                properties: vec!["roundtrip::a: pass".into()],
+            }],
             properties,
         }
     }

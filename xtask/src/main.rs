@@ -35,7 +35,9 @@ fn main() -> ExitCode {
         "setup" => setup(rest.iter().any(|a| a == "--force")).map(|_| ExitCode::SUCCESS),
         "check" => check().map(|_| ExitCode::SUCCESS),
         "test" => setup(false).and_then(|_| cargo(&["test", "--workspace"], rest)),
-        "run" => setup(false).and_then(|_| cargo(&["run", "--quiet", "--package", "conform-harness", "--", "run"], rest)),
+        "run" => {
+            setup(false).and_then(|_| cargo(&["run", "--quiet", "--package", "conform-harness", "--", "run"], rest))
+        }
         "help" | "--help" | "-h" => {
             println!("{HELP}");
             Ok(ExitCode::SUCCESS)
@@ -96,8 +98,8 @@ fn paths() -> Paths {
 
 /// Why `.libtorch/` cannot be used as it is, or `None` when it is complete and matches the pinned wheels.
 fn problem(p: &Paths) -> Result<Option<String>, String> {
-    let wanted = fs::read_to_string(&p.requirements)
-        .map_err(|e| format!("cannot read {}: {e}", p.requirements.display()))?;
+    let wanted =
+        fs::read_to_string(&p.requirements).map_err(|e| format!("cannot read {}: {e}", p.requirements.display()))?;
     match fs::read_to_string(&p.stamp) {
         Err(_) => return Ok(Some(format!("{} is missing or was not completed", p.root.display()))),
         Ok(stamp) if stamp != wanted => {
