@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     // Small values most of the time, so accepted layouts are common; any value some of the time.
     let pick = |w: u64| if w >> 63 == 1 { w } else { w % 17 };
     let shape: Vec<usize> = rest[..rank].iter().map(|&w| pick(w) as usize).collect();
-    let strides: Vec<isize> = rest[rank..2 * rank].iter().map(|&w| pick(w) as i64 as isize - 8).collect();
+    let strides: Vec<isize> = rest[rank..2 * rank].iter().map(|&w| (pick(w) as i64 as isize).wrapping_sub(8)).collect();
     let offset = pick(rest[2 * rank]) as usize;
     let storage_len = pick(rest[2 * rank + 1]) as usize;
     let layout = Layout { shape, strides, offset };

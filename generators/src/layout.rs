@@ -114,12 +114,15 @@ impl Layout {
                     return out;
                 }
                 dim -= 1;
-                index[dim] += 1;
-                address += self.strides[dim];
-                if index[dim] < self.shape[dim] {
+                // Never step past the last index: a dimension of size 1 may carry any stride (isize::MAX
+                // included), and one step beyond it would overflow. Every address computed here is an addressed
+                // element, which validation bounded.
+                if index[dim] + 1 < self.shape[dim] {
+                    index[dim] += 1;
+                    address += self.strides[dim];
                     break;
                 }
-                address -= self.strides[dim] * self.shape[dim] as isize;
+                address -= self.strides[dim] * index[dim] as isize;
                 index[dim] = 0;
             }
         }
@@ -203,6 +206,17 @@ mod tests {
         assert_eq!(layout(&[2, 2], &[0, 1], 1).addresses(), vec![1, 2, 1, 2]);
         assert_eq!(layout(&[], &[], 5).addresses(), vec![5]);
         assert!(layout(&[2, 0], &[1, 1], 0).addresses().is_empty());
+    }
+
+    #[test]
+    fn unit_dimensions_with_huge_strides_do_not_overflow() {
+        // Found by the `layout` fuzz target: valid (a size-1 dimension never moves), but stepping past it overflowed.
+        let l = layout(&[2, 1], &[1, isize::MAX], 0);
+        assert_eq!(l.validate(2), Ok(()));
+        assert_eq!(l.addresses(), vec![0, 1]);
+        let l = layout(&[1, 3], &[isize::MIN + 1, -1], 2);
+        assert_eq!(l.validate(3), Ok(()));
+        assert_eq!(l.addresses(), vec![2, 1, 0]);
     }
 
     #[test]
