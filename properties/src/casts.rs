@@ -254,11 +254,12 @@ fn int_result_class(target: Dtype, x: Exact, y: u64) -> &'static str {
     let (lo, hi) = int_range(target);
     let v = target.as_i128(y);
     let wrapped = trunc(x).map(|t| (t.rem_euclid(1i128 << target.width()) as u64) & target.mask());
+    // The wrap-around explanation first: for u8, 0 is both the minimum and 256 modulo 2^8.
     match () {
+        _ if wrapped == Some(y) => "the value modulo 2^width",
         _ if v == lo => "the minimum",
         _ if v == hi => "the maximum",
         _ if v == 0 => "0",
-        _ if wrapped == Some(y) => "the value modulo 2^width",
         _ => "another value",
     }
 }
