@@ -37,6 +37,8 @@ pub enum LayoutError {
          check strides, offset and the number of storage values)"
     )]
     OutOfBounds { lowest: i128, highest: i128, storage_len: usize },
+    #[error("the layout addresses storage element {highest}, beyond what a pointer offset can reach\n(hint: offsets and strides must keep every address below 2^63)")]
+    AddressOverflow { highest: i128 },
     #[error("offset {offset} lies beyond the storage of {storage_len} elements\n(hint: offset must be at most the storage length)")]
     OffsetOutOfBounds { offset: usize, storage_len: usize },
 }
@@ -92,6 +94,10 @@ impl Layout {
         }
         if lowest < 0 || highest >= storage_len as i128 {
             return Err(LayoutError::OutOfBounds { lowest, highest, storage_len });
+        }
+        // The address walk and pointer arithmetic use isize.
+        if highest > isize::MAX as i128 {
+            return Err(LayoutError::AddressOverflow { highest });
         }
         Ok(())
     }
@@ -217,6 +223,9 @@ mod tests {
         let l = layout(&[1, 3], &[isize::MIN + 1, -1], 2);
         assert_eq!(l.validate(3), Ok(()));
         assert_eq!(l.addresses(), vec![2, 1, 0]);
+        // Also found by fuzzing: an offset past isize::MAX in a (claimed) storage that large.
+        let far = layout(&[2], &[1], usize::MAX - 5);
+        assert!(matches!(far.validate(usize::MAX), Err(LayoutError::AddressOverflow { .. })));
     }
 
     #[test]
