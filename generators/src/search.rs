@@ -175,7 +175,7 @@ mod tests {
             &strategy,
             "t",
             &config,
-            |c| match c.logical().iter().any(|&b| b == 0x7fff) {
+            |c| match c.logical().contains(&0x7fff) {
                 true => Outcome::Fail("max"),
                 false => Outcome::Pass,
             },

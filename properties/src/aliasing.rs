@@ -192,10 +192,13 @@ pub struct Copied {
     pub reread: Box<dyn Fn() -> Result<Vec<u64>, String>>,
 }
 
+/// What a [`CopyOp`] runs; `None` when the conversion does not apply to the case.
+pub type CopyFn = Box<dyn Fn(&Rc<SharedBuffer>, &TensorCase) -> Result<Option<Copied>, String> + Send + Sync>;
+
 /// A copying conversion from the buffer (with the case's layout) to a new tensor or array.
 pub struct CopyOp {
     pub name: &'static str,
-    pub run: Box<dyn Fn(&Rc<SharedBuffer>, &TensorCase) -> Result<Option<Copied>, String> + Send + Sync>,
+    pub run: CopyFn,
 }
 
 fn copied_tensor(tensor: Tensor) -> Copied {
@@ -544,12 +547,14 @@ pub fn check_requires_grad(case: &TensorCase, op: &RequiresGrad) -> Result<(), C
     let result = op(&mut view);
     let grad = match (dtype.is_float(), result) {
         (false, Err(_)) => return Ok(()),
-        (false, Ok(_)) => return Err(CaseError::fail(
-            "requires_grad_ accepted a non-float tensor",
-            format!(
+        (false, Ok(_)) => {
+            return Err(CaseError::fail(
+                "requires_grad_ accepted a non-float tensor",
+                format!(
                 "requires_grad_(true) succeeded on a {dtype} view; only floating point tensors can require gradients"
             ),
-        )),
+            ))
+        }
         (true, Err(e)) => return Err(tch_fail("requires_grad_(true) on a float view", e)),
         (true, Ok(grad)) => grad,
     };

@@ -21,10 +21,13 @@ use crate::view::array_view;
 
 const INTS: [Dtype; 5] = [Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
 
+/// What a [`CastOp`] runs.
+pub type CastFn = Box<dyn Fn(&TensorCase, Dtype) -> Result<Vec<u64>, String> + Send + Sync>;
+
 /// A conversion of a whole case to a target dtype, giving the result's bits in logical order.
 pub struct CastOp {
     pub name: &'static str,
-    pub run: Box<dyn Fn(&TensorCase, Dtype) -> Result<Vec<u64>, String> + Send + Sync>,
+    pub run: CastFn,
 }
 
 impl CastOp {

@@ -115,16 +115,21 @@ impl CaseTensor {
     }
 }
 
+/// What a [`ToTensor`] runs.
+pub type ToTensorFn = Box<dyn Fn(&TensorCase) -> Result<Tensor, ConvertError> + Send + Sync>;
+/// What a [`ToArray`] runs.
+pub type ToArrayFn = Box<dyn Fn(&Tensor, Dtype) -> Result<ArrayBits, ConvertError> + Send + Sync>;
+
 /// A named array → tensor conversion, dtype-erased, so properties take it as a parameter.
 pub struct ToTensor {
     pub name: &'static str,
-    pub run: Box<dyn Fn(&TensorCase) -> Result<Tensor, ConvertError> + Send + Sync>,
+    pub run: ToTensorFn,
 }
 
 /// A named tensor → array conversion to a requested element type, dtype-erased.
 pub struct ToArray {
     pub name: &'static str,
-    pub run: Box<dyn Fn(&Tensor, Dtype) -> Result<ArrayBits, ConvertError> + Send + Sync>,
+    pub run: ToArrayFn,
 }
 
 impl ToTensor {

@@ -159,12 +159,12 @@ pub fn check_round_trip(case: &TensorCase, remote: &Remote) -> Result<(), CaseEr
     let paths: [(&str, &Move); 2] = [("blocking", &remote.upload), ("pinned non_blocking", &remote.upload_pinned)];
     for (how, upload) in paths {
         let path = format!("cpu→{}→cpu ({how})", remote.name);
-        let back = upload(&src).and_then(|d| (remote.download)(&d)).map_err(|e| tch_fail(&path, e))?;
+        let back = upload(src).and_then(|d| (remote.download)(&d)).map_err(|e| tch_fail(&path, e))?;
         same_bits(case, &back, &path)?;
     }
     if let Some(peer) = &remote.peer {
         let path = format!("cpu→{0}→peer→{0}→cpu", remote.name);
-        let back = (remote.upload)(&src)
+        let back = (remote.upload)(src)
             .and_then(|d| peer(&d))
             .and_then(|d| (remote.download)(&d))
             .map_err(|e| tch_fail(&path, e))?;
@@ -178,7 +178,7 @@ pub fn check_round_trip(case: &TensorCase, remote: &Remote) -> Result<(), CaseEr
 pub fn check_new_storage(case: &TensorCase, remote: &Remote) -> Result<(), CaseError> {
     let source = source(case)?;
     let (src, buffer) = (source.tensor(), source.buffer());
-    let on_device = (remote.upload)(&src).map_err(|e| tch_fail("upload", e))?;
+    let on_device = (remote.upload)(src).map_err(|e| tch_fail("upload", e))?;
     let (kind, size) = (on_device.f_kind().map_err(|e| tch_fail("kind", e))?, on_device.size());
     if kind != kind_of(case.dtype()) || size != src.size() {
         return Err(CaseError::fail(
@@ -218,7 +218,7 @@ pub fn check_cast_agrees(case: &TensorCase, remote: &Remote) -> Result<(), CaseE
     for target in Dtype::FLOATS.into_iter().filter(|&t| t != source_dtype) {
         let kind = kind_of(target);
         let cpu = src.f_to_kind(kind).map_err(|e| tch_fail("cpu to_kind", e))?;
-        let dev = remote.run(&src, |t| t.f_to_kind(kind)).map_err(|e| tch_fail("device to_kind", e))?;
+        let dev = remote.run(src, |t| t.f_to_kind(kind)).map_err(|e| tch_fail("device to_kind", e))?;
         let (a, b) = (
             tensor_bits(&cpu).map_err(|e| tch_fail("read", e))?.bits,
             tensor_bits(&dev).map_err(|e| tch_fail("read", e))?.bits,
@@ -269,12 +269,12 @@ pub fn check_basic_ops(case: &TensorCase, remote: &Remote, tally: Option<&Tally>
     let dtype = case.dtype();
     let source = source(case)?;
     let src = source.tensor();
-    let other = second(&src).map_err(|e| tch_fail("flip", e))?;
+    let other = second(src).map_err(|e| tch_fail("flip", e))?;
     let f = dtype.float_format().expect("float dtypes only");
     for (name, op) in BASIC {
-        let cpu = op(&src, &other).map_err(|e| tch_fail(&format!("cpu {name}"), e))?;
+        let cpu = op(src, &other).map_err(|e| tch_fail(&format!("cpu {name}"), e))?;
         let dev = (remote.upload)(&other)
-            .and_then(|o| remote.run(&src, |a| op(a, &o)))
+            .and_then(|o| remote.run(src, |a| op(a, &o)))
             .map_err(|e| tch_fail(&format!("{} {name}", remote.name), e))?;
         let (a, b) = (
             tensor_bits(&cpu).map_err(|e| tch_fail("read", e))?.bits,
@@ -352,8 +352,8 @@ pub fn check_transcendental(case: &TensorCase, remote: &Remote, tally: Option<&T
     let src = source.tensor();
     let xs = case.logical();
     for (name, op, reference) in TRANSCENDENTAL {
-        let cpu = op(&src).map_err(|e| tch_fail(&format!("cpu {name}"), e))?;
-        let dev = remote.run(&src, op).map_err(|e| tch_fail(&format!("{} {name}", remote.name), e))?;
+        let cpu = op(src).map_err(|e| tch_fail(&format!("cpu {name}"), e))?;
+        let dev = remote.run(src, op).map_err(|e| tch_fail(&format!("{} {name}", remote.name), e))?;
         for (device, out) in [("cpu", &cpu), (remote.name.as_str(), &dev)] {
             let bits = tensor_bits(out).map_err(|e| tch_fail("read", e))?.bits;
             for (k, (&x, &y)) in xs.iter().zip(&bits).enumerate() {

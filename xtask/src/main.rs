@@ -138,10 +138,8 @@ fn check() -> Result<(), String> {
 
 fn setup(force: bool) -> Result<(), String> {
     let p = paths();
-    if !force {
-        if problem(&p)?.is_none() {
-            return Ok(());
-        }
+    if !force && problem(&p)?.is_none() {
+        return Ok(());
     }
     eprintln!("conform: fetching libtorch {LIBTORCH_VERSION} from the PyPI wheel (about 540 MB, once)…");
     let wheels = p.root.with_file_name(".libtorch-wheels");
