@@ -31,7 +31,7 @@ enum Command {
         #[command(flatten)]
         select: Select,
     },
-    /// Run properties (corpus cases first) and write DIR/report.json and DIR/junit.xml; a new failure is also
+    /// Run properties (corpus cases first) and write DIR/report.json, report.html and junit.xml; a new failure is also
     /// written to the corpus as a pending `.json.new` file (never when CI is set).
     Run(RunArgs),
     /// Replay corpus files (default: every accepted file) and say whether each still fails the same way.
@@ -402,6 +402,9 @@ fn run(args: RunArgs) -> Result<u8> {
     let json_path = config.out_dir.join("report.json");
     std::fs::write(&json_path, conform_reports::to_json(&report))
         .with_context(|| format!("cannot write {}", json_path.display()))?;
+    let html_path = config.out_dir.join("report.html");
+    std::fs::write(&html_path, conform_reports::html::to_html(&report))
+        .with_context(|| format!("cannot write {}", html_path.display()))?;
     let junit_path = config.out_dir.join("junit.xml");
     let junit = conform_reports::junit::to_junit(&report).context("cannot render junit.xml")?;
     std::fs::write(&junit_path, junit).with_context(|| format!("cannot write {}", junit_path.display()))?;

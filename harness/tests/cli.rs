@@ -67,6 +67,8 @@ fn run_writes_the_report_and_exits_zero_with_only_known_deviations() {
         }
     }
     assert!(dir.join("junit.xml").exists());
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<td>dtype::tch_array_kind_preserved</td>"), "{html}");
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! conform's report model and writers: console (progress and summary table), JSON (`report.json`) and JUnit.
+//! conform's report model and writers: console (progress and summary table), JSON (`report.json`), JUnit and HTML.
 //! No libtorch: the harness fills the model, writers only read it.
 #![forbid(unsafe_code)]
 
 pub mod console;
 pub mod events;
+pub mod html;
 pub mod junit;
 pub mod model;
 
@@ -107,6 +108,16 @@ mod tests {
         let json = to_json(&r);
         assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), r);
         insta::assert_snapshot!(json);
+    }
+
+    #[test]
+    fn html_snapshot_escapes_what_it_shows() {
+        let mut r = report();
+        r.properties[0].doc = "<script>".into();
+        r.claims[0].quote = "a < b & c".into();
+        let page = html::to_html(&r);
+        assert!(page.contains("a &lt; b &amp; c") && !page.contains("a < b"));
+        insta::assert_snapshot!(page);
     }
 
     #[test]
