@@ -117,7 +117,7 @@ struct RunArgs {
     /// Most elements per case; the maximum rank and sides derive from it [env: CONFORM_MAX_NUMEL] [default: 64]
     #[arg(long, value_name = "N", value_parser = config::parse_numel)]
     max_numel: Option<usize>,
-    /// Where report.json and junit.xml go [env: CONFORM_OUT] [default: target/conform]
+    /// Where report.json, report.html and junit.xml go [env: CONFORM_OUT] [default: target/conform]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
