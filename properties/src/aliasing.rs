@@ -14,7 +14,7 @@ use tch::{TchError, Tensor};
 use crate::claims::Claim;
 use crate::convert::{copy_to_array, copy_to_tensor, tensor_bits, ArrayBits};
 use crate::element::{kind_of, Elem};
-use crate::property::{CaseError, DeviceNeed, Family, Property};
+use crate::property::{tch_fail, CaseError, DeviceNeed, Family, Property};
 use crate::view::{SharedBuffer, TensorView, ViewError};
 use crate::with_elem;
 
@@ -37,11 +37,6 @@ fn view_of(case: &TensorCase, make: &MakeView) -> Result<(Rc<SharedBuffer>, Tens
         )),
         Err(e) => Err(CaseError::fail("zero-copy view refused", format!("zero-copy view refused a valid layout: {e}"))),
     }
-}
-
-fn tch_fail(op: &str, e: impl std::fmt::Display) -> CaseError {
-    let first = e.to_string().lines().next().unwrap_or_default().to_string();
-    CaseError::fail(format!("{op} failed"), format!("{op} failed: {first}"))
 }
 
 /// The element at a logical index, as a 0-d tensor over the same memory.
@@ -167,9 +162,19 @@ pub fn check_addresses(case: &TensorCase, make: &MakeView) -> Result<(), CaseErr
         a.iter().map(|x| x as *const T as usize).collect()
     }))
     .map_err(|e| tch_fail("array view", e))?;
+    // libtorch's own view metadata, read once: an element's address is data_ptr + Σ index·stride.
+    let t = view.tensor();
+    if t.size().iter().map(|&n| n as usize).ne(case.shape().iter().copied()) {
+        return Err(CaseError::fail(
+            "zero-copy view has the wrong shape",
+            format!("tensor shape {:?}, array shape {:?}", t.size(), case.shape()),
+        ));
+    }
+    let (base, strides, size) = (t.data_ptr() as i128, t.stride(), case.dtype().size_bytes() as i128);
     for (flat, &address) in addresses.iter().enumerate() {
         let index = case.layout().unravel(flat);
-        let tensor = element(view.tensor(), &index).map_err(|e| tch_fail("select", e))?.data_ptr() as usize;
+        let offset: i128 = index.iter().zip(&strides).map(|(&i, &s)| i as i128 * s as i128).sum();
+        let tensor = (base + offset * size) as usize;
         let oracle = buffer.element_address(address);
         if tensor != array[flat] || array[flat] != oracle {
             let rel = |a: usize| (a as i128 - buffer.base_address() as i128) / case.dtype().size_bytes() as i128;

@@ -17,7 +17,7 @@ use crate::claims::Claim;
 use crate::convert::{tensor_bits, CaseTensor};
 use crate::element::kind_of;
 use crate::oracle::{cast_float, round, Exact};
-use crate::property::{CaseError, DeviceNeed, Family, Property, Tally};
+use crate::property::{tch_fail, CaseError, DeviceNeed, Family, Property, Tally};
 
 /// Whether CUDA can be used by this process, and if not, why and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +115,6 @@ pub fn deep_copy(t: &Tensor) -> Result<Tensor, TchError> {
     let mut out = t.f_empty_like()?;
     out.f_copy_(t)?;
     Ok(out)
-}
-
-fn tch_fail(what: &str, e: impl std::fmt::Display) -> CaseError {
-    let first = e.to_string().lines().next().unwrap_or_default().to_string();
-    CaseError::fail(format!("{what} failed"), format!("{what} failed: {first}"))
 }
 
 fn source(case: &TensorCase) -> Result<CaseTensor, CaseError> {
@@ -392,7 +387,9 @@ fn needs_cuda(
     check: fn(&TensorCase, &Remote, Option<&Tally>) -> Result<(), CaseError>,
     tally: Option<Arc<Tally>>,
 ) -> crate::property::Check {
-    Arc::new(move |case| match cuda_status() {
+    // Whether CUDA is usable does not change during a run: ask libtorch once, not per case.
+    static STATUS: std::sync::OnceLock<CudaStatus> = std::sync::OnceLock::new();
+    Arc::new(move |case| match STATUS.get_or_init(cuda_status).clone() {
         CudaStatus::Usable { devices } => check(case, &Remote::cuda(0, devices), tally.as_deref()),
         CudaStatus::Unusable(why) => Err(CaseError::Reject(format!("CUDA is not usable: {why}"))),
     })

@@ -41,6 +41,13 @@ impl CaseError {
     }
 }
 
+/// A libtorch (or conversion) call failed: the failure names the call, and the message carries the first line of
+/// the error.
+pub(crate) fn tch_fail(what: &str, e: impl std::fmt::Display) -> CaseError {
+    let first = e.to_string().lines().next().unwrap_or_default().to_string();
+    CaseError::fail(format!("{what} failed"), format!("{what} failed: {first}"))
+}
+
 /// The search loop's view of a check result.
 pub fn outcome(result: Result<(), CaseError>) -> Outcome<Failure> {
     match result {
