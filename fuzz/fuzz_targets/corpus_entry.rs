@@ -2,12 +2,12 @@
 //! own storage and which re-reads to itself. Never a panic.
 #![no_main]
 
-use conform_generators::parse_entry;
+use conform_generators::{parse_entry, Case};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(entry) = parse_entry(data) else { return };
-    let case = &entry.case;
+    let Case::Tensor(case) = &entry.case;
     if case.numel() <= 1 << 16 {
         let addresses = case.layout().addresses();
         assert_eq!(addresses.len(), case.numel());

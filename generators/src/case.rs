@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::dtype::Dtype;
+use crate::hint::Hint;
 use crate::layout::{Layout, LayoutError};
 
 /// The most elements a case may have (so a case read from disk cannot make conform allocate without bound).
@@ -23,42 +24,60 @@ pub struct TensorCase {
     storage: Vec<u64>,
 }
 
-/// Why a case is not valid.
+/// Why a case is not valid. Each message is one line; [`Hint::hint`] says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CaseError {
+pub enum InvalidCase {
     #[error("{0}")]
     Layout(#[from] LayoutError),
-    #[error(
-        "storage[{index}] = {bits:#x} does not fit dtype {dtype}\n(hint: {dtype} elements use {width} bits{bool_hint})"
-    )]
+    #[error("storage[{index}] = {bits:#x} does not fit dtype {dtype}")]
     BitsTooWide { index: usize, bits: u64, dtype: Dtype, width: u32, bool_hint: &'static str },
-    #[error("storage[{index}] = `{text}` is not an element\n(hint: write the bits in hex, optionally followed by `= decimal`, e.g. \"0x3f800000 = 1.0\")")]
+    #[error("storage[{index}] = `{text}` is not an element")]
     BadElement { index: usize, text: String },
-    #[error("the case has {numel} elements, more than the {MAX_CASE_NUMEL} a case may have\n(hint: conform's cases are small; a broadcast layout can still address few storage values)")]
+    #[error("the case has {numel} elements, more than the {MAX_CASE_NUMEL} a case may have")]
     TooManyElements { numel: usize },
-    #[error("storage[{index}]: bits {hex} are {actual} but the text says {claimed}\n(hint: the hex bits are authoritative; fix the decimal or leave it out)")]
+    #[error("storage[{index}]: bits {hex} are {actual} but the text says {claimed}")]
     DecimalMismatch { index: usize, hex: String, actual: String, claimed: String },
+}
+
+impl Hint for InvalidCase {
+    fn hint(&self) -> Option<String> {
+        match self {
+            InvalidCase::Layout(e) => e.hint(),
+            InvalidCase::BitsTooWide { dtype, width, bool_hint, .. } => {
+                Some(format!("{dtype} elements use {width} bits{bool_hint}"))
+            }
+            InvalidCase::BadElement { .. } => {
+                Some("write the bits in hex, optionally followed by `= decimal`, e.g. \"0x3f800000 = 1.0\"".to_string())
+            }
+            InvalidCase::TooManyElements { .. } => {
+                Some("conform's cases are small; a broadcast layout can still address few storage values".to_string())
+            }
+            InvalidCase::DecimalMismatch { .. } => {
+                Some("the hex bits are authoritative; fix the decimal or leave it out".to_string())
+            }
+        }
+    }
 }
 
 impl TensorCase {
     /// Builds a case, checking every invariant.
-    pub fn new(dtype: Dtype, layout: Layout, storage: Vec<u64>) -> Result<TensorCase, CaseError> {
+    pub fn new(dtype: Dtype, layout: Layout, storage: Vec<u64>) -> Result<TensorCase, InvalidCase> {
         for (index, &bits) in storage.iter().enumerate() {
             if bits & !dtype.mask() != 0 {
                 let bool_hint = if dtype == Dtype::Bool { " (0 or 1)" } else { "" };
-                return Err(CaseError::BitsTooWide { index, bits, dtype, width: dtype.width(), bool_hint });
+                return Err(InvalidCase::BitsTooWide { index, bits, dtype, width: dtype.width(), bool_hint });
             }
         }
         layout.validate(storage.len())?;
         let numel = layout.numel().expect("validated layout");
         if numel > MAX_CASE_NUMEL {
-            return Err(CaseError::TooManyElements { numel });
+            return Err(InvalidCase::TooManyElements { numel });
         }
         Ok(TensorCase { dtype, layout, storage })
     }
 
     /// A C-contiguous case holding `values` in row-major order.
-    pub fn contiguous(dtype: Dtype, shape: &[usize], values: Vec<u64>) -> Result<TensorCase, CaseError> {
+    pub fn contiguous(dtype: Dtype, shape: &[usize], values: Vec<u64>) -> Result<TensorCase, InvalidCase> {
         TensorCase::new(dtype, Layout::contiguous(shape), values)
     }
 
@@ -125,8 +144,8 @@ pub fn element_text(dtype: Dtype, bits: u64) -> String {
     format!("{} = {}", dtype.hex(bits), dtype.render(bits))
 }
 
-fn parse_element(dtype: Dtype, index: usize, text: &str) -> Result<u64, CaseError> {
-    let bad = || CaseError::BadElement { index, text: text.to_string() };
+fn parse_element(dtype: Dtype, index: usize, text: &str) -> Result<u64, InvalidCase> {
+    let bad = || InvalidCase::BadElement { index, text: text.to_string() };
     let (hex, rest) = match text.trim().split_once(char::is_whitespace) {
         Some((hex, rest)) => (hex, Some(rest.trim())),
         None => (text.trim(), None),
@@ -137,7 +156,7 @@ fn parse_element(dtype: Dtype, index: usize, text: &str) -> Result<u64, CaseErro
         let claimed = rest.strip_prefix('=').ok_or_else(bad)?.trim();
         let actual = dtype.render(bits & dtype.mask());
         if claimed != actual {
-            return Err(CaseError::DecimalMismatch {
+            return Err(InvalidCase::DecimalMismatch {
                 index,
                 hex: hex.to_string(),
                 actual,
@@ -160,14 +179,14 @@ struct CaseJson {
 }
 
 impl TryFrom<CaseJson> for TensorCase {
-    type Error = CaseError;
+    type Error = InvalidCase;
     fn try_from(json: CaseJson) -> Result<Self, Self::Error> {
         let storage = json
             .storage
             .iter()
             .enumerate()
             .map(|(index, text)| parse_element(json.dtype, index, text))
-            .collect::<Result<Vec<u64>, CaseError>>()?;
+            .collect::<Result<Vec<u64>, InvalidCase>>()?;
         let layout = Layout { shape: json.shape, strides: json.strides, offset: json.offset };
         TensorCase::new(json.dtype, layout, storage)
     }
@@ -223,7 +242,39 @@ mod tests {
 
     #[test]
     fn bool_bits_are_zero_or_one() {
-        let err = TensorCase::contiguous(Dtype::Bool, &[1], vec![2]).unwrap_err().to_string();
-        assert!(err.contains("bool elements use 1 bits (0 or 1)"), "{err}");
+        let err = TensorCase::contiguous(Dtype::Bool, &[1], vec![2]).unwrap_err();
+        assert_eq!(err.to_string(), "storage[0] = 0x2 does not fit dtype bool");
+        assert_eq!(err.hint().as_deref(), Some("bool elements use 1 bits (0 or 1)"));
+        let err = TensorCase::contiguous(Dtype::F16, &[1], vec![0x1_3c00]).unwrap_err();
+        assert_eq!(err.hint().as_deref(), Some("f16 elements use 16 bits"));
+    }
+
+    #[test]
+    fn messages_are_one_line_and_every_variant_has_a_hint() {
+        let layout = crate::layout::LayoutError::OutOfBounds { lowest: -1, highest: 4, storage_len: 3 };
+        let one_of_each = [
+            InvalidCase::Layout(layout.clone()),
+            InvalidCase::BitsTooWide { index: 2, bits: 2, dtype: Dtype::Bool, width: 1, bool_hint: " (0 or 1)" },
+            InvalidCase::BadElement { index: 0, text: "1.0".into() },
+            InvalidCase::TooManyElements { numel: 1 << 30 },
+            InvalidCase::DecimalMismatch {
+                index: 1,
+                hex: "0x3c00".into(),
+                actual: "1.0".into(),
+                claimed: "2.0".into(),
+            },
+        ];
+        for e in &one_of_each {
+            let (message, hint) = (e.to_string(), e.hint());
+            assert!(!message.contains('\n'), "{message:?}");
+            assert!(hint.as_deref().is_some_and(|h| !h.is_empty() && !h.contains('\n')), "{e:?}: {hint:?}");
+        }
+        // A wrapped layout error keeps its own message and hint.
+        assert_eq!(one_of_each[0].to_string(), layout.to_string());
+        assert_eq!(one_of_each[0].hint(), layout.hint());
+        // Through serde the message survives (with serde's position); the hint is the caller's to print.
+        let json = r#"{"dtype":"f16","shape":[1],"strides":[1],"offset":0,"storage":["1.0"]}"#;
+        let err = serde_json::from_str::<TensorCase>(json).unwrap_err().to_string();
+        assert!(err.starts_with("storage[0] = `1.0` is not an element") && !err.contains("hint"), "{err}");
     }
 }

@@ -7,10 +7,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::TensorCase;
+use crate::cases::Case;
+use crate::hint::Hint;
 
-/// Version of the corpus file format. Version 1 is the first; a newer file is refused with a hint.
-pub const CORPUS_FORMAT_VERSION: u32 = 1;
+/// Version of the corpus file format; a newer file is refused with a hint.
+///
+/// History: 1, the first, held a tensor case as `case`; 2 tags every case with its kind (`"case": {"kind":
+/// "tensor", …}`) so that families with other kinds of cases share the corpus. A version 1 file is still read (its
+/// case is a tensor case) and keeps its file name, which hashes the tensor's own JSON in both versions.
+pub const CORPUS_FORMAT_VERSION: u32 = 2;
 
 /// A corpus file larger than this is refused before parsing.
 pub const MAX_ENTRY_BYTES: usize = 16 << 20;
@@ -29,23 +34,39 @@ pub struct CorpusEntry {
     pub tch_version: String,
     /// The day it was first seen, `YYYY-MM-DD` (UTC).
     pub first_seen: String,
-    pub case: TensorCase,
+    pub case: Case,
 }
 
+/// Why a corpus file is not an entry. Each message is one line; [`Hint::hint`] says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EntryError {
-    #[error("the file has {0} bytes, more than the {MAX_ENTRY_BYTES} a corpus entry may have\n(hint: corpus cases are shrunk; this is not one)")]
+    #[error("the file has {0} bytes, more than the {MAX_ENTRY_BYTES} a corpus entry may have")]
     TooLarge(usize),
-    #[error("{0}\n(hint: a corpus entry is a JSON object with format_version, property, signature, message, libtorch_version, tch_version, first_seen and case)")]
+    /// The JSON or a field in it is wrong; the message is serde's (or ours), naming the field.
+    #[error("{0}")]
     Malformed(String),
-    #[error("format_version is missing\n(hint: this conform writes format_version {CORPUS_FORMAT_VERSION})")]
+    #[error("format_version is missing")]
     NoVersion,
-    #[error("format_version {0} is newer than the {CORPUS_FORMAT_VERSION} this conform reads\n(hint: upgrade conform, or re-record the case with this version)")]
+    #[error("format_version {0} is newer than the {CORPUS_FORMAT_VERSION} this conform reads")]
     Newer(u32),
-    #[error(
-        "format_version 0 is not a corpus format\n(hint: this conform writes format_version {CORPUS_FORMAT_VERSION})"
-    )]
+    #[error("format_version 0 is not a corpus format")]
     Zero,
+}
+
+impl Hint for EntryError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            EntryError::TooLarge(_) => "corpus cases are shrunk; this is not one".to_string(),
+            // Fixed: the message is serde's text, which may carry a case's own message but not its hint.
+            EntryError::Malformed(_) => "a corpus entry is a JSON object with format_version, property, signature, \
+                 message, libtorch_version, tch_version, first_seen and case"
+                .to_string(),
+            EntryError::NoVersion | EntryError::Zero => {
+                format!("this conform writes format_version {CORPUS_FORMAT_VERSION}")
+            }
+            EntryError::Newer(_) => "upgrade conform, or re-record the case with this version".to_string(),
+        })
+    }
 }
 
 /// Reads and validates one corpus entry.
@@ -64,9 +85,22 @@ pub fn parse_entry(bytes: &[u8]) -> Result<CorpusEntry, EntryError> {
         Some(Some(v)) if v > CORPUS_FORMAT_VERSION as u64 => {
             return Err(EntryError::Newer(v.min(u32::MAX as u64) as u32))
         }
+        Some(Some(1)) => return upgrade_v1(value),
         Some(Some(_)) => {}
     }
-    serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))
+    serde_json::from_value(value).map_err(|e| EntryError::Malformed(e.to_string()))
+}
+
+/// A format 1 entry read as the current format: its case is a tensor case, tagged as one.
+fn upgrade_v1(mut value: serde_json::Value) -> Result<CorpusEntry, EntryError> {
+    if let Some(case) = value.get_mut("case").and_then(|c| c.as_object_mut()) {
+        if case.contains_key("kind") {
+            return Err(EntryError::Malformed("a format_version 1 case has no `kind` field".into()));
+        }
+        case.insert("kind".into(), Case::TENSOR_KIND.into());
+    }
+    value["format_version"] = CORPUS_FORMAT_VERSION.into();
+    serde_json::from_value(value).map_err(|e| EntryError::Malformed(e.to_string()))
 }
 
 fn kind(value: &serde_json::Value) -> &'static str {
@@ -82,13 +116,7 @@ fn kind(value: &serde_json::Value) -> &'static str {
 
 impl CorpusEntry {
     /// An entry in the current format, first seen today.
-    pub fn new(
-        property: &str,
-        signature: &str,
-        message: &str,
-        versions: (&str, &str),
-        case: TensorCase,
-    ) -> CorpusEntry {
+    pub fn new(property: &str, signature: &str, message: &str, versions: (&str, &str), case: Case) -> CorpusEntry {
         CorpusEntry {
             format_version: CORPUS_FORMAT_VERSION,
             property: property.into(),
@@ -110,8 +138,7 @@ impl CorpusEntry {
 
     /// A short content hash (property and case), used as the file name: the same case is one file.
     pub fn short_hash(&self) -> String {
-        let text = format!("{}\n{}", self.property, self.case.to_json());
-        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+        let hash = crate::hash::fnv1a(format!("{}\n{}", self.property, self.case.hash_text()).as_bytes());
         format!("{:012x}", hash >> 16)
     }
 }
@@ -134,10 +161,11 @@ pub fn today() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::TensorCase;
     use crate::dtype::Dtype;
 
     fn entry() -> CorpusEntry {
-        let case = TensorCase::contiguous(Dtype::F16, &[2], vec![0x3c00, 0x8000]).unwrap();
+        let case = Case::Tensor(TensorCase::contiguous(Dtype::F16, &[2], vec![0x3c00, 0x8000]).unwrap());
         CorpusEntry {
             first_seen: "2026-11-28".into(),
             ..CorpusEntry::new("casts::x", "sig", "msg", ("2.11.0", "0.24.0"), case)
@@ -161,13 +189,14 @@ mod tests {
         let err = |text: &str| parse_entry(text.as_bytes()).unwrap_err().to_string();
         assert!(err("{").contains("EOF while parsing"));
         assert!(err("[1,2]").contains("expected a JSON object, found an array"));
-        assert!(err(&good.replace("\"format_version\": 1,", "")).contains("format_version is missing"));
-        assert!(err(&good.replace("\"format_version\": 1", "\"format_version\": 2"))
-            .contains("format_version 2 is newer than the 1"));
+        assert!(err(&good.replace("\"format_version\": 2,", "")).contains("format_version is missing"));
+        assert!(err(&good.replace("\"format_version\": 2", "\"format_version\": 3"))
+            .contains("format_version 3 is newer than the 2"));
         assert!(
-            err(&good.replace("\"format_version\": 1", "\"format_version\": 0")).contains("format_version 0 is not")
+            err(&good.replace("\"format_version\": 2", "\"format_version\": 0")).contains("format_version 0 is not")
         );
-        assert!(err(&good.replace("\"format_version\": 1", "\"format_version\": \"1\"")).contains("not a whole number"));
+        assert!(err(&good.replace("\"format_version\": 2", "\"format_version\": \"2\"")).contains("not a whole number"));
+        assert!(err(&good.replace("\"kind\": \"tensor\"", "\"kind\": \"file\"")).contains("unknown variant `file`"));
         assert!(err(&good.replace("\"f16\"", "\"f17\"")).contains("unknown variant `f17`"));
         assert!(err(&good.replace("\"0x8000 = -0.0\"", "\"0x18000\""))
             .contains("storage[1] = 0x18000 does not fit dtype f16"));
@@ -188,6 +217,43 @@ mod tests {
         assert!(edited(&[("strides", json!([1, 1]))]).contains("shape has 1 dimensions but strides has 2"));
         assert!(err(&good.replace("\"message\"", "\"mesage\"")).contains("unknown field `mesage`"));
         assert!(parse_entry(&vec![b' '; MAX_ENTRY_BYTES + 1]).unwrap_err().to_string().contains("more than the"));
+    }
+
+    #[test]
+    fn a_format_1_entry_reads_as_a_tensor_case_under_the_same_file_name() {
+        let e = entry();
+        let mut v1: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        v1["format_version"] = 1.into();
+        v1["case"].as_object_mut().unwrap().remove("kind");
+        let read = parse_entry(v1.to_string().as_bytes()).unwrap();
+        assert_eq!(read, e);
+        assert_eq!(read.short_hash(), e.short_hash());
+        v1["case"]["kind"] = "tensor".into();
+        assert!(parse_entry(v1.to_string().as_bytes()).unwrap_err().to_string().contains("has no `kind` field"));
+    }
+
+    #[test]
+    fn messages_are_one_line_and_every_variant_has_a_hint() {
+        let one_of_each = [
+            EntryError::TooLarge(17 << 20),
+            EntryError::Malformed("EOF while parsing a value at line 1 column 1".into()),
+            EntryError::NoVersion,
+            EntryError::Newer(3),
+            EntryError::Zero,
+        ];
+        for e in &one_of_each {
+            let (message, hint) = (e.to_string(), e.hint());
+            assert!(!message.contains('\n'), "{message:?}");
+            assert!(hint.as_deref().is_some_and(|h| !h.is_empty() && !h.contains('\n')), "{e:?}: {hint:?}");
+        }
+        let wrote = format!("this conform writes format_version {CORPUS_FORMAT_VERSION}");
+        assert_eq!(EntryError::NoVersion.hint(), Some(wrote.clone()));
+        assert_eq!(EntryError::Zero.hint(), Some(wrote));
+        // A malformed file's hint is the entry's shape, whatever serde said.
+        let good = entry().to_json();
+        let err = parse_entry(good.replace("\"0x8000 = -0.0\"", "\"0x18000\"").as_bytes()).unwrap_err();
+        assert!(matches!(err, EntryError::Malformed(_)), "{err:?}");
+        assert!(err.hint().unwrap().starts_with("a corpus entry is a JSON object with format_version"));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::hint::Hint;
+
 /// The most dimensions a stored case may have (libtorch's own limit is 64).
 pub const MAX_RANK: usize = 64;
 
@@ -18,29 +20,40 @@ pub struct Layout {
     pub offset: usize,
 }
 
-/// Why a layout cannot address a storage.
+/// Why a layout cannot address a storage. Each message is one line; [`Hint::hint`] says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayoutError {
-    #[error("shape has {shape} dimensions but strides has {strides}\n(hint: give one stride per dimension)")]
+    #[error("shape has {shape} dimensions but strides has {strides}")]
     RankMismatch { shape: usize, strides: usize },
-    #[error(
-        "shape has {rank} dimensions, more than the {MAX_RANK} allowed\n(hint: use at most {MAX_RANK} dimensions)"
-    )]
+    #[error("shape has {rank} dimensions, more than the {MAX_RANK} allowed")]
     TooManyDims { rank: usize },
-    #[error("the product of shape {shape:?} overflows\n(hint: the number of elements must fit in an i64)")]
+    #[error("the product of shape {shape:?} overflows")]
     NumelOverflow { shape: Vec<usize> },
-    #[error("shape[{dim}] = {size} or strides[{dim}] = {stride} does not fit in an i64\n(hint: use smaller values)")]
+    #[error("shape[{dim}] = {size} or strides[{dim}] = {stride} does not fit in an i64")]
     TooLarge { dim: usize, size: usize, stride: isize },
-    #[error(
-        "the layout addresses storage elements {lowest}..={highest} but the storage holds {storage_len}\n\
-         (hint: every element at offset + sum(index[d] * strides[d]) must lie in 0..{storage_len}; \
-         check strides, offset and the number of storage values)"
-    )]
+    #[error("the layout addresses storage elements {lowest}..={highest} but the storage holds {storage_len}")]
     OutOfBounds { lowest: i128, highest: i128, storage_len: usize },
-    #[error("the layout addresses storage element {highest}, beyond what a pointer offset can reach\n(hint: offsets and strides must keep every address below 2^63)")]
+    #[error("the layout addresses storage element {highest}, beyond what a pointer offset can reach")]
     AddressOverflow { highest: i128 },
-    #[error("offset {offset} lies beyond the storage of {storage_len} elements\n(hint: offset must be at most the storage length)")]
+    #[error("offset {offset} lies beyond the storage of {storage_len} elements")]
     OffsetOutOfBounds { offset: usize, storage_len: usize },
+}
+
+impl Hint for LayoutError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            LayoutError::RankMismatch { .. } => "give one stride per dimension".to_string(),
+            LayoutError::TooManyDims { .. } => format!("use at most {MAX_RANK} dimensions"),
+            LayoutError::NumelOverflow { .. } => "the number of elements must fit in an i64".to_string(),
+            LayoutError::TooLarge { .. } => "use smaller values".to_string(),
+            LayoutError::OutOfBounds { storage_len, .. } => format!(
+                "every element at offset + sum(index[d] * strides[d]) must lie in 0..{storage_len}; \
+                 check strides, offset and the number of storage values"
+            ),
+            LayoutError::AddressOverflow { .. } => "offsets and strides must keep every address below 2^63".to_string(),
+            LayoutError::OffsetOutOfBounds { .. } => "offset must be at most the storage length".to_string(),
+        })
+    }
 }
 
 impl Layout {
@@ -251,6 +264,36 @@ mod tests {
         let neg = layout(&[3], &[isize::MIN + 1], usize::MAX);
         assert!(matches!(neg.validate(10), Err(LayoutError::TooLarge { .. }) | Err(LayoutError::OutOfBounds { .. })));
         assert!(matches!(layout(&[1], &[], 0).validate(1), Err(LayoutError::RankMismatch { .. })));
+    }
+
+    /// One value of each variant.
+    fn one_of_each() -> Vec<LayoutError> {
+        vec![
+            LayoutError::RankMismatch { shape: 1, strides: 2 },
+            LayoutError::TooManyDims { rank: 65 },
+            LayoutError::NumelOverflow { shape: vec![1 << 40, 1 << 40] },
+            LayoutError::TooLarge { dim: 0, size: usize::MAX, stride: -3 },
+            LayoutError::OutOfBounds { lowest: -1, highest: 4, storage_len: 3 },
+            LayoutError::AddressOverflow { highest: 1 << 63 },
+            LayoutError::OffsetOutOfBounds { offset: 8, storage_len: 7 },
+        ]
+    }
+
+    #[test]
+    fn messages_are_one_line_and_every_variant_has_a_hint() {
+        for e in one_of_each() {
+            let (message, hint) = (e.to_string(), e.hint());
+            assert!(!message.contains('\n'), "{message:?}");
+            assert!(hint.as_deref().is_some_and(|h| !h.is_empty() && !h.contains('\n')), "{e:?}: {hint:?}");
+        }
+        let e = LayoutError::OutOfBounds { lowest: -1, highest: 4, storage_len: 3 };
+        assert_eq!(e.to_string(), "the layout addresses storage elements -1..=4 but the storage holds 3");
+        assert_eq!(
+            e.hint().unwrap(),
+            "every element at offset + sum(index[d] * strides[d]) must lie in 0..3; \
+             check strides, offset and the number of storage values"
+        );
+        assert_eq!(LayoutError::TooManyDims { rank: 65 }.hint().unwrap(), "use at most 64 dimensions");
     }
 
     #[test]

@@ -73,11 +73,17 @@ pub struct SearchReport<V, E> {
     pub found: Option<Found<V, E>>,
 }
 
+/// Why a search could not run at all (a defect of the property's case space, not of the system under test).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    #[error("cannot draw a case: {reason}")]
+    CannotDraw { reason: String },
+}
+
 /// A ChaCha proptest RNG for `seed` and a named stream, so every property has its own sequence for one run seed and
 /// adding a property changes no other property's cases.
 pub fn rng(seed: u64, stream: &str) -> TestRng {
-    // FNV-1a: small, stable across Rust versions (std's hashers are not).
-    let name_hash = stream.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    let name_hash = crate::hash::fnv1a(stream.as_bytes());
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     bytes[8..16].copy_from_slice(&name_hash.to_le_bytes());
@@ -91,7 +97,7 @@ pub fn search<S, E, C, P>(
     config: &SearchConfig,
     mut check: C,
     mut on_case: P,
-) -> Result<SearchReport<S::Value, E>, String>
+) -> Result<SearchReport<S::Value, E>, SearchError>
 where
     S: Strategy,
     S::Value: Clone,
@@ -105,7 +111,7 @@ where
             report.stop = Stop::Deadline;
             break;
         }
-        let mut tree = strategy.new_tree(&mut runner).map_err(|e| format!("cannot draw a case: {e}"))?;
+        let mut tree = strategy.new_tree(&mut runner).map_err(|e| SearchError::CannotDraw { reason: e.to_string() })?;
         let case = tree.current();
         report.cases += 1;
         let outcome = check(&case);

@@ -1,15 +1,19 @@
-//! The `conform` command line: `list`, `run`, `replay`, `review`, `accept`, `reject`. Exit codes: 0 conformant (or only known deviations), 1 a new
-//! deviation (or, with `--strict`, a fixed one), 2 a usage or environment error.
+//! The `conform` command line: `list`, `run`, `replay`, `review`, `accept`, `reject`. It parses and dispatches:
+//! settings are resolved in `config`, corpus files written in `corpus`, report files in `conform_reports::write_all`.
+//! Exit codes: 0 conformant (or only known deviations), 1 a new deviation (or, with `--strict`, a fixed one), 2 a
+//! usage or environment error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
-use conform_properties::{registry, Family, Property};
+use conform_properties::{registry, Property};
 use conform_reports::console::{self, Progress};
 
-use crate::config::{self, RunConfig};
+use crate::config::{self, RunConfig, RunFlags};
 use crate::corpus::{self, Corpus};
+use crate::error::UsageError;
 use crate::known::{self, KnownDeviation};
 use crate::runner;
 
@@ -64,19 +68,15 @@ struct Files {
 
 impl Files {
     fn corpus(&self) -> Corpus {
-        Corpus::new(
-            self.corpus
-                .clone()
-                .or_else(|| std::env::var_os("CONFORM_CORPUS").map(PathBuf::from))
-                .unwrap_or_else(|| "corpus".into()),
-        )
+        Corpus::new(config::corpus_dir(self.corpus.clone()))
     }
 
     fn known_path(&self) -> PathBuf {
-        self.known
-            .clone()
-            .or_else(|| std::env::var_os("CONFORM_KNOWN").map(PathBuf::from))
-            .unwrap_or_else(|| "known-deviations.toml".into())
+        config::known_path(self.known.clone())
+    }
+
+    fn known(&self, names: &[&str]) -> Result<Vec<KnownDeviation>, UsageError> {
+        Ok(known::load(&self.known_path(), names)?)
     }
 }
 
@@ -93,8 +93,8 @@ struct Pick {
 
 #[derive(Debug, Args)]
 struct Select {
-    /// Only properties of this family (repeatable): roundtrip, dtype, aliasing, casts, devices.
-    #[arg(long = "family", value_name = "F")]
+    /// Only properties of this family (repeatable).
+    #[arg(long = "family", value_name = "F", value_parser = family_names())]
     families: Vec<String>,
     /// Only the property with this full name (repeatable).
     #[arg(long = "property", value_name = "NAME")]
@@ -159,13 +159,14 @@ fn names(all: &[Property]) -> Vec<&'static str> {
 fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
     let all = registry();
     let names = names(&all);
-    let known = known::load(&files.known_path(), &names)?;
+    let known = files.known(&names)?;
     let paths = if paths.is_empty() { files.corpus().accepted() } else { paths.to_vec() };
     if paths.is_empty() {
-        bail!(
-            "no corpus file to replay under {}\n(hint: accept pending files with `conform accept`, or name files)",
-            files.corpus().root.display()
-        );
+        return Err(UsageError::new(
+            format!("no corpus file to replay under {}", files.corpus().root.display()),
+            "accept pending files with `conform accept`, or name files",
+        )
+        .into());
     }
     conform_properties::init_libtorch(1);
     let mut out = String::new();
@@ -174,7 +175,10 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
         let loaded = match corpus::load(path, &names) {
             Ok(loaded) => loaded,
             Err(e) => {
-                out.push_str(&format!("{path}: ERROR {e}\n", path = path.display()));
+                out.push_str(&format!("{path}: ERROR {kind}\n", path = path.display(), kind = e.kind));
+                if let Some(hint) = e.hint() {
+                    out.push_str(&format!("  (hint: {hint})\n"));
+                }
                 code = 2;
                 continue;
             }
@@ -219,7 +223,7 @@ fn review(files: &Files) -> Result<u8> {
                 l.entry.message,
                 l.entry.case
             )),
-            Err(e) => out.push_str(&format!("{}\n  ERROR {}\n", path.display(), e.message)),
+            Err(e) => out.push_str(&format!("{}\n  ERROR {}\n", path.display(), e.kind)),
         }
     }
     out.push_str(&format!(
@@ -235,7 +239,11 @@ fn decide(pick: &Pick, accept: bool) -> Result<u8> {
     let names = names(&registry());
     let paths = if pick.all { pick.files.corpus().pending() } else { pick.paths.clone() };
     if paths.is_empty() {
-        bail!("no pending file named\n(hint: name .json.new files, or pass --all; `conform review` lists them)");
+        return Err(UsageError::new(
+            "no pending file named",
+            "name .json.new files, or pass --all; `conform review` lists them",
+        )
+        .into());
     }
     let mut out = String::new();
     let mut code = 0;
@@ -249,6 +257,9 @@ fn decide(pick: &Pick, accept: bool) -> Result<u8> {
             Ok(line) => out.push_str(&format!("{line}\n")),
             Err(e) => {
                 out.push_str(&format!("error: {e}\n"));
+                if let Some(hint) = e.hint() {
+                    out.push_str(&format!("  (hint: {hint})\n"));
+                }
                 code = 2;
             }
         }
@@ -257,17 +268,19 @@ fn decide(pick: &Pick, accept: bool) -> Result<u8> {
     Ok(code)
 }
 
+/// The `--family` values: the family table's names.
+fn family_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(conform_properties::families().into_iter().map(|f| f.family.name()))
+}
+
 impl Select {
-    fn apply(&self, all: Vec<Property>) -> Result<Vec<Property>> {
-        for f in &self.families {
-            if !Family::ALL.iter().any(|family| family.name() == f) {
-                let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
-                bail!("unknown family `{f}`\n(hint: families are {})", names.join(", "));
-            }
-        }
+    fn apply(&self, all: Vec<Property>) -> Result<Vec<Property>, UsageError> {
         for name in &self.properties {
             if !all.iter().any(|p| p.name == name) {
-                bail!("unknown property `{name}`\n(hint: `conform list` prints the property names)");
+                return Err(UsageError::new(
+                    format!("unknown property `{name}`"),
+                    "`conform list` prints the property names",
+                ));
             }
         }
         Ok(all
@@ -287,64 +300,40 @@ fn print_tolerating_closed_pipe(text: &str) -> Result<()> {
     }
 }
 
-fn run_config(args: &RunArgs) -> Result<RunConfig> {
-    Ok(RunConfig {
-        cases: option_or_env(args.cases, "CONFORM_CASES", config::parse_count, config::CASES_HINT)?
-            .unwrap_or(config::DEFAULT_CASES),
-        seed: option_or_env(args.seed, "CONFORM_SEED", config::parse_seed, config::SEED_HINT)?
-            .unwrap_or_else(config::fresh_seed),
-        budget: match &args.budget {
-            Some(text) => config::parse_budget(text).map_err(|why| config::ConfigError {
-                source_name: "--budget".into(),
-                value: text.clone(),
-                why,
-                hint: config::BUDGET_HINT,
-            })?,
-            None => config::env("CONFORM_BUDGET", config::parse_budget, config::BUDGET_HINT)?
-                .unwrap_or(Some(config::DEFAULT_BUDGET)),
-        },
-        max_numel: option_or_env(args.max_numel, "CONFORM_MAX_NUMEL", config::parse_numel, config::NUMEL_HINT)?
-            .unwrap_or(conform_generators::DEFAULT_MAX_NUMEL),
-        out_dir: args
-            .out
-            .clone()
-            .or_else(|| std::env::var_os("CONFORM_OUT").map(PathBuf::from))
-            .unwrap_or_else(|| "target/conform".into()),
-        strict: args.strict,
-        device: option_or_env(args.device, "CONFORM_DEVICE", config::parse_device, config::DEVICE_HINT)?
-            .unwrap_or(config::DeviceChoice::All),
-    })
-}
-
-/// A flag wins over its environment variable.
-fn option_or_env<T>(
-    flag: Option<T>,
-    var: &str,
-    parse: fn(&str) -> Result<T, String>,
-    hint: &'static str,
-) -> Result<Option<T>> {
-    match flag {
-        Some(v) => Ok(Some(v)),
-        None => Ok(config::env(var, parse, hint)?),
+impl RunArgs {
+    fn flags(&self) -> RunFlags {
+        RunFlags {
+            cases: self.cases,
+            seed: self.seed,
+            budget: self.budget.clone(),
+            max_numel: self.max_numel,
+            out: self.out.clone(),
+            strict: self.strict,
+            device: self.device,
+        }
     }
 }
 
 fn run(args: RunArgs) -> Result<u8> {
-    let config = run_config(&args)?;
+    let config = RunConfig::resolve(&args.flags()).map_err(UsageError::from)?;
     let all = registry();
     let names = names(&all);
     let known_path = args.files.known_path();
-    let known = known::load(&known_path, &names)?;
+    let known = args.files.known(&names)?;
     let corpus = args.files.corpus();
     let (stored, corpus_errors) = corpus.load_accepted(&names);
     let properties = args.select.apply(all)?;
     if properties.is_empty() {
-        bail!("no property matches the selection\n(hint: `conform list` prints the property names)");
+        return Err(
+            UsageError::new("no property matches the selection", "`conform list` prints the property names").into()
+        );
     }
     conform_properties::init_libtorch(1);
     if config.device == config::DeviceChoice::Cuda {
-        if let conform_properties::devices::CudaStatus::Unusable(why) = conform_properties::devices::cuda_status() {
-            bail!("--device cuda, but CUDA is not usable: {why}");
+        use conform_properties::cuda::{cuda_status, CudaStatus};
+        if let CudaStatus::Unusable { reason, hint } = cuda_status() {
+            let message = format!("--device cuda, but CUDA is not usable: {reason}");
+            return Err(UsageError { message, hint }.into());
         }
     }
 
@@ -360,6 +349,8 @@ fn run(args: RunArgs) -> Result<u8> {
     out.push('\n');
     out.push_str(&console::claims(&report));
     out.push_str(&console::observations(&report));
+    let versions = (report.libtorch_version.as_str(), report.tch_version.as_str());
+    let in_ci = std::env::var_os("CI").is_some();
     for p in &report.properties {
         let details = console::details(p);
         if !details.is_empty() {
@@ -368,47 +359,20 @@ fn run(args: RunArgs) -> Result<u8> {
         let new_failure =
             p.counterexample.as_ref().filter(|c| p.status == conform_reports::Status::Fail && c.corpus_file.is_none());
         if let Some(c) = new_failure {
-            if let Ok(case) = serde_json::from_value::<conform_generators::TensorCase>(c.case.clone()) {
-                let versions = (report.libtorch_version.as_str(), report.tch_version.as_str());
-                let entry = conform_generators::CorpusEntry::new(&p.name, &c.signature, &c.message, versions, case);
-                match corpus.write_pending(&entry, std::env::var_os("CI").is_some())? {
-                    Some(pending) => out.push_str(&format!(
-                        "pending: {} (review with `conform review`, then `conform accept` or `conform reject`)\n",
-                        pending.display()
-                    )),
-                    None => out.push_str("no pending file written (CI is set, or the case is already in the corpus)\n"),
-                }
-                let accepted = corpus.path_for(&entry);
-                let relative =
-                    accepted.strip_prefix(known_path.parent().unwrap_or(Path::new("."))).unwrap_or(&accepted);
-                let deviation = known::Entry {
-                    property: p.name.clone(),
-                    signature: c.signature.clone(),
-                    reason: "TODO: why this is libtorch's or tch's behaviour, not a conform bug".into(),
-                    evidence: relative.display().to_string(),
-                };
-                out.push_str(&format!(
-                    "if this is a deviation of libtorch/tch to accept after review, accept the pending file and add to {}:\n{}",
-                    known_path.display(),
-                    known::entry_toml(&deviation)
-                ));
-            }
+            out.push_str(
+                &corpus::record_new_failure(&corpus, &p.name, c, versions, &known_path, in_ci)
+                    .map_err(UsageError::from)?,
+            );
         }
     }
     for e in &corpus_errors {
         out.push_str(&format!("corpus error: {e}\n"));
+        if let Some(hint) = e.hint() {
+            out.push_str(&format!("  (hint: {hint})\n"));
+        }
     }
-    std::fs::create_dir_all(&config.out_dir).with_context(|| format!("cannot create {}", config.out_dir.display()))?;
-    let json_path = config.out_dir.join("report.json");
-    std::fs::write(&json_path, conform_reports::to_json(&report))
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
-    let html_path = config.out_dir.join("report.html");
-    std::fs::write(&html_path, conform_reports::html::to_html(&report))
-        .with_context(|| format!("cannot write {}", html_path.display()))?;
-    let junit_path = config.out_dir.join("junit.xml");
-    let junit = conform_reports::junit::to_junit(&report).context("cannot render junit.xml")?;
-    std::fs::write(&junit_path, junit).with_context(|| format!("cannot write {}", junit_path.display()))?;
-    out.push_str(&format!("report: {}\n", json_path.display()));
+    let written = conform_reports::write_all(&report, &config.out_dir).map_err(UsageError::from)?;
+    out.push_str(&format!("report: {}\n", written.json.display()));
     print_tolerating_closed_pipe(&out)?;
     // A corpus file that cannot be read is a usage error even when everything else ran.
     Ok(if corpus_errors.is_empty() { runner::exit_code(&report, config.strict) } else { 2 })

@@ -2,23 +2,66 @@
 //! pending files (`….json.new`) that a run writes for new failures until a person accepts or rejects them.
 //!
 //! Invariant: a bad file never stops the others — loading collects an error naming the file and the field and goes
-//! on; a run never writes into the accepted corpus, and writes nothing at all when `CI` is set.
+//! on; a run never writes into the accepted corpus, and writes nothing at all when `CI` is set. Every write into
+//! the corpus happens here.
 
 use std::path::{Path, PathBuf};
 
-use conform_generators::{parse_entry, CorpusEntry};
+use conform_generators::{parse_entry, Case, CorpusEntry, EntryError, Hint};
+use conform_reports::Counterexample;
 
-/// A corpus file that cannot be used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {message}")]
+use crate::known;
+
+/// A corpus file that cannot be used or written: the file, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {kind}", path.display())]
 pub struct CorpusError {
-    pub path: String,
-    pub message: String,
+    pub path: PathBuf,
+    pub kind: CorpusErrorKind,
+}
+
+/// What is wrong with a corpus file.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusErrorKind {
+    #[error("cannot read: {0}")]
+    Read(std::io::Error),
+    /// The content is not a valid corpus entry.
+    #[error("{0}")]
+    Entry(EntryError),
+    #[error("property `{0}` does not exist")]
+    UnknownProperty(String),
+    #[error("is not a pending file")]
+    NotPending { accepting: bool },
+    #[error("cannot create: {0}")]
+    CreateDir(std::io::Error),
+    #[error("cannot write: {0}")]
+    Write(std::io::Error),
+    #[error("cannot accept: {0}")]
+    Accept(std::io::Error),
+    #[error("cannot reject: {0}")]
+    Reject(std::io::Error),
 }
 
 impl CorpusError {
-    fn new(path: &Path, message: impl Into<String>) -> CorpusError {
-        CorpusError { path: path.display().to_string(), message: message.into() }
+    fn new(path: &Path, kind: CorpusErrorKind) -> CorpusError {
+        CorpusError { path: path.to_path_buf(), kind }
+    }
+
+    /// What to do about it, printed on a line of its own.
+    pub fn hint(&self) -> Option<String> {
+        match &self.kind {
+            CorpusErrorKind::Entry(e) => e.hint(),
+            CorpusErrorKind::UnknownProperty(_) => {
+                Some("`conform list` prints the property names; reject the file or fix its property".into())
+            }
+            CorpusErrorKind::NotPending { accepting: true } => {
+                Some("pending files end in .json.new; `conform review` lists them".into())
+            }
+            CorpusErrorKind::NotPending { accepting: false } => {
+                Some("only .json.new files are rejected; delete accepted cases in a reviewed commit".into())
+            }
+            _ => None,
+        }
     }
 }
 
@@ -31,13 +74,10 @@ pub struct Loaded {
 
 /// Reads one corpus file (accepted or pending); `property_names` are the properties it may name.
 pub fn load(path: &Path, property_names: &[&str]) -> Result<Loaded, CorpusError> {
-    let bytes = std::fs::read(path).map_err(|e| CorpusError::new(path, format!("cannot read: {e}")))?;
-    let entry = parse_entry(&bytes).map_err(|e| CorpusError::new(path, e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| CorpusError::new(path, CorpusErrorKind::Read(e)))?;
+    let entry = parse_entry(&bytes).map_err(|e| CorpusError::new(path, CorpusErrorKind::Entry(e)))?;
     if !property_names.contains(&entry.property.as_str()) {
-        return Err(CorpusError::new(
-            path,
-            format!("property `{}` does not exist\n(hint: `conform list` prints the property names; reject the file or fix its property)", entry.property),
-        ));
+        return Err(CorpusError::new(path, CorpusErrorKind::UnknownProperty(entry.property)));
     }
     Ok(Loaded { path: path.to_path_buf(), entry })
 }
@@ -109,11 +149,48 @@ impl Corpus {
         }
         let pending = pending_path(&accepted);
         let dir = pending.parent().expect("corpus paths have a parent");
-        std::fs::create_dir_all(dir).map_err(|e| CorpusError::new(dir, format!("cannot create: {e}")))?;
-        std::fs::write(&pending, entry.to_json())
-            .map_err(|e| CorpusError::new(&pending, format!("cannot write: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(|e| CorpusError::new(dir, CorpusErrorKind::CreateDir(e)))?;
+        std::fs::write(&pending, entry.to_json()).map_err(|e| CorpusError::new(&pending, CorpusErrorKind::Write(e)))?;
         Ok(Some(pending))
     }
+}
+
+/// What a run does with a new failure found by the search: a pending corpus file for a person to review (never in
+/// CI), and the `known-deviations.toml` entry to add if review finds it a deviation of libtorch or tch. Returns
+/// the lines to print.
+pub fn record_new_failure(
+    corpus: &Corpus,
+    property: &str,
+    counterexample: &Counterexample,
+    versions: (&str, &str),
+    known_path: &Path,
+    in_ci: bool,
+) -> Result<String, CorpusError> {
+    let Ok(case) = serde_json::from_value::<Case>(counterexample.case.clone()) else {
+        return Ok(String::new());
+    };
+    let entry = CorpusEntry::new(property, &counterexample.signature, &counterexample.message, versions, case);
+    let mut out = match corpus.write_pending(&entry, in_ci)? {
+        Some(pending) => format!(
+            "pending: {} (review with `conform review`, then `conform accept` or `conform reject`)\n",
+            pending.display()
+        ),
+        None => "no pending file written (CI is set, or the case is already in the corpus)\n".to_string(),
+    };
+    let accepted = corpus.path_for(&entry);
+    let relative = accepted.strip_prefix(known_path.parent().unwrap_or(Path::new("."))).unwrap_or(&accepted);
+    let deviation = known::Entry {
+        property: property.to_string(),
+        signature: counterexample.signature.clone(),
+        reason: "TODO: why this is libtorch's or tch's behaviour, not a conform bug".into(),
+        evidence: relative.display().to_string(),
+    };
+    out.push_str(&format!(
+        "if this is a deviation of libtorch/tch to accept after review, accept the pending file and add to {}:\n{}",
+        known_path.display(),
+        known::entry_toml(&deviation)
+    ));
+    Ok(out)
 }
 
 /// `x.json` → `x.json.new`.
@@ -127,22 +204,19 @@ pub fn pending_path(accepted: &Path) -> PathBuf {
 pub fn accept(pending: &Path, property_names: &[&str]) -> Result<PathBuf, CorpusError> {
     let text = pending.to_string_lossy();
     let Some(accepted) = text.strip_suffix(".new") else {
-        return Err(CorpusError::new(
-            pending,
-            "is not a pending file\n(hint: pending files end in .json.new; `conform review` lists them)",
-        ));
+        return Err(CorpusError::new(pending, CorpusErrorKind::NotPending { accepting: true }));
     };
     load(pending, property_names)?;
-    std::fs::rename(pending, accepted).map_err(|e| CorpusError::new(pending, format!("cannot accept: {e}")))?;
+    std::fs::rename(pending, accepted).map_err(|e| CorpusError::new(pending, CorpusErrorKind::Accept(e)))?;
     Ok(PathBuf::from(accepted))
 }
 
 /// Deletes a pending file.
 pub fn reject(pending: &Path) -> Result<(), CorpusError> {
     if !pending.to_string_lossy().ends_with(".json.new") {
-        return Err(CorpusError::new(pending, "is not a pending file\n(hint: only .json.new files are rejected; delete accepted cases in a reviewed commit)"));
+        return Err(CorpusError::new(pending, CorpusErrorKind::NotPending { accepting: false }));
     }
-    std::fs::remove_file(pending).map_err(|e| CorpusError::new(pending, format!("cannot reject: {e}")))
+    std::fs::remove_file(pending).map_err(|e| CorpusError::new(pending, CorpusErrorKind::Reject(e)))
 }
 
 #[cfg(test)]
@@ -156,7 +230,7 @@ mod tests {
             "s",
             "m",
             ("2.11.0", "0.24.0"),
-            TensorCase::contiguous(Dtype::U8, &[], vec![7]).unwrap(),
+            Case::Tensor(TensorCase::contiguous(Dtype::U8, &[], vec![7]).unwrap()),
         )
     }
 
@@ -178,7 +252,8 @@ mod tests {
         assert!(errors.is_empty());
         assert_eq!(loaded, vec![Loaded { path: accepted, entry: entry() }]);
         assert_eq!(corpus.write_pending(&entry(), false).unwrap(), None, "an accepted case is not written again");
-        let other = CorpusEntry { case: TensorCase::contiguous(Dtype::U8, &[], vec![8]).unwrap(), ..entry() };
+        let other =
+            CorpusEntry { case: Case::Tensor(TensorCase::contiguous(Dtype::U8, &[], vec![8]).unwrap()), ..entry() };
         assert_eq!(corpus.write_pending(&other, true).unwrap(), None, "nothing is written in CI");
     }
 
@@ -197,11 +272,12 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert!(
             errors[0].to_string().starts_with(&bad.display().to_string())
-                && errors[0].message.contains("unknown variant `u9`"),
+                && errors[0].to_string().contains("unknown variant `u9`"),
             "{}",
             errors[0]
         );
-        assert!(errors[1].message.contains("property `casts::nope` does not exist"), "{}", errors[1]);
+        assert!(errors[1].to_string().contains("property `casts::nope` does not exist"), "{}", errors[1]);
+        assert!(errors[1].hint().unwrap().contains("conform list"));
     }
 
     #[test]
@@ -209,8 +285,8 @@ mod tests {
         let corpus = Corpus::new(temp("reject"));
         let pending = corpus.write_pending(&entry(), false).unwrap().unwrap();
         let accepted_like = PathBuf::from(pending.to_string_lossy().trim_end_matches(".new").to_string());
-        assert!(reject(&accepted_like).unwrap_err().message.contains("is not a pending file"));
-        assert!(accept(&accepted_like, &["casts::x"]).unwrap_err().message.contains("is not a pending file"));
+        assert!(reject(&accepted_like).unwrap_err().to_string().ends_with("is not a pending file"));
+        assert!(accept(&accepted_like, &["casts::x"]).unwrap_err().to_string().ends_with("is not a pending file"));
         reject(&pending).unwrap();
         assert!(corpus.pending().is_empty());
     }

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use conform_generators::TensorCase;
+use conform_generators::Case;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus;
@@ -33,7 +33,7 @@ pub struct KnownDeviation {
     pub signature: String,
     pub reason: String,
     pub evidence_path: PathBuf,
-    pub evidence: TensorCase,
+    pub evidence: Case,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -47,16 +47,34 @@ struct KnownFile {
 pub enum KnownError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not valid: {message}\n(hint: each [[deviation]] needs property, signature, reason and evidence, the path of a corpus file)")]
+    #[error("{path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("{path}: deviation #{index} names property `{property}`, which does not exist\n(hint: `conform list` prints the property names; fix or remove the entry)")]
+    #[error("{path}: deviation #{index} names property `{property}`, which does not exist")]
     UnknownProperty { path: PathBuf, index: usize, property: String },
-    #[error("{path}: deviation #{index} repeats property `{property}` with signature `{signature}`\n(hint: keep one entry per property and signature)")]
+    #[error("{path}: deviation #{index} repeats property `{property}` with signature `{signature}`")]
     Duplicate { path: PathBuf, index: usize, property: String, signature: String },
     #[error("{path}: deviation #{index} ({property}): evidence {source}")]
     Evidence { path: PathBuf, index: usize, property: String, source: corpus::CorpusError },
-    #[error("{path}: deviation #{index} is for `{property}` but its evidence {evidence} records `{recorded}`\n(hint: point evidence at a corpus case of the same property)")]
+    #[error("{path}: deviation #{index} is for `{property}` but its evidence {evidence} records `{recorded}`")]
     EvidenceProperty { path: PathBuf, index: usize, property: String, evidence: String, recorded: String },
+}
+
+impl KnownError {
+    /// What to do about it, printed on a line of its own.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            KnownError::Read { .. } => None,
+            KnownError::Parse { .. } => Some(
+                "each [[deviation]] needs property, signature, reason and evidence, the path of a corpus file".into(),
+            ),
+            KnownError::UnknownProperty { .. } => {
+                Some("`conform list` prints the property names; fix or remove the entry".into())
+            }
+            KnownError::Duplicate { .. } => Some("keep one entry per property and signature".into()),
+            KnownError::Evidence { source, .. } => source.hint(),
+            KnownError::EvidenceProperty { .. } => Some("point evidence at a corpus case of the same property".into()),
+        }
+    }
 }
 
 /// Loads and checks the file; a missing file means no known deviations.
@@ -124,7 +142,7 @@ pub fn entry_toml(entry: &Entry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use conform_generators::{CorpusEntry, Dtype};
+    use conform_generators::{CorpusEntry, Dtype, TensorCase};
 
     fn setup(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("conform-known-{name}-{}", std::process::id()));
@@ -135,7 +153,7 @@ mod tests {
             "sig",
             "m",
             ("2.11.0", "0.24.0"),
-            TensorCase::contiguous(Dtype::U8, &[2], vec![1, 0]).unwrap(),
+            Case::Tensor(TensorCase::contiguous(Dtype::U8, &[2], vec![1, 0]).unwrap()),
         );
         std::fs::write(dir.join("corpus/a/b/e.json"), entry.to_json()).unwrap();
         std::fs::write(dir.join("corpus/a/b/other.json"), entry.to_json().replace("a::b", "a::c")).unwrap();
@@ -158,7 +176,8 @@ evidence = "corpus/a/b/e.json"
     fn reads_entries_with_their_evidence() {
         let dir = setup("good");
         let entries = load_str(&dir, GOOD).unwrap();
-        assert_eq!(entries[0].evidence.logical(), vec![1, 0]);
+        let Case::Tensor(evidence) = &entries[0].evidence;
+        assert_eq!(evidence.logical(), vec![1, 0]);
         assert_eq!(entries[0].evidence_path, dir.join("corpus/a/b/e.json"));
         let entry = Entry {
             property: "a::b".into(),

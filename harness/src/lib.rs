@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod corpus;
+pub mod error;
 pub mod known;
 pub mod runner;
 

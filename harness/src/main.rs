@@ -9,6 +9,9 @@ fn main() -> std::process::ExitCode {
         Ok(code) => std::process::ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error:#}");
+            if let Some(hint) = conform_harness::error::hint_of(&error) {
+                eprintln!("(hint: {hint})");
+            }
             std::process::ExitCode::from(2)
         }
     }

@@ -9,11 +9,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use conform_generators::search::{search, Outcome, SearchConfig, Stop};
-use conform_generators::{arb_case, TensorCase};
-use conform_properties::devices::{cuda_status, CudaStatus};
-use conform_properties::{outcome, CaseError, DeviceNeed, Failure, Property};
+use conform_generators::Case;
+use conform_properties::cuda::{cuda_status, CudaStatus};
+use conform_properties::{outcome, CheckError, DeviceNeed, Failure, Property, Verdict};
 use conform_reports::{
-    ClaimReport, Counterexample, Event, KnownReport, PropertyReport, Report, Settings, Status, Summary, FORMAT_VERSION,
+    ClaimProperty, ClaimReport, Counterexample, Device, Event, KnownReport, PropertyReport, Report, Settings, Status,
+    StoppedBy, Summary, FORMAT_VERSION,
 };
 
 use crate::config::{DeviceChoice, RunConfig};
@@ -21,8 +22,8 @@ use crate::corpus::Loaded;
 use crate::known::KnownDeviation;
 
 /// Runs one check on one case, turning a panic (a tch wrapper that unwraps) into a failure.
-pub fn run_check(property: &Property, case: &TensorCase) -> Result<(), CaseError> {
-    match catch_unwind(AssertUnwindSafe(|| (property.check)(case))) {
+pub fn run_check(property: &Property, case: &Case) -> Verdict {
+    match catch_unwind(AssertUnwindSafe(|| property.check(case))) {
         Ok(result) => result,
         Err(panic) => {
             let text = panic
@@ -30,8 +31,8 @@ pub fn run_check(property: &Property, case: &TensorCase) -> Result<(), CaseError
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "non-string panic".into());
-            let first = text.lines().next().unwrap_or_default();
-            Err(CaseError::fail(format!("check panicked: {first}"), format!("the check panicked: {text}")))
+            let first = conform_judge::one_line(&text);
+            Err(CheckError::fail(format!("check panicked: {first}"), format!("the check panicked: {text}")))
         }
     }
 }
@@ -50,12 +51,12 @@ pub enum Replay {
 }
 
 /// Replays a stored case against a property and its known deviations.
-pub fn replay(property: &Property, case: &TensorCase, known: &[&KnownDeviation]) -> Replay {
+pub fn replay(property: &Property, case: &Case, known: &[&KnownDeviation]) -> Replay {
     match run_check(property, case) {
         Ok(()) => Replay::Passes,
-        Err(CaseError::Reject(why)) => Replay::Rejected(why),
-        Err(CaseError::Fail(f)) if known.iter().any(|k| k.signature == f.signature) => Replay::Known(f),
-        Err(CaseError::Fail(f)) => Replay::Fails(f),
+        Err(CheckError::Reject(why)) => Replay::Rejected(why),
+        Err(CheckError::Fail(f)) if known.iter().any(|k| k.signature == f.signature) => Replay::Known(f),
+        Err(CheckError::Fail(f)) => Replay::Fails(f),
     }
 }
 
@@ -87,14 +88,14 @@ pub fn run_property(
     });
 
     on_event(&Event::PropertyStarted { name: property.name, cases: config.cases });
-    let strategy = arb_case((property.space)(config.max_numel));
+    let strategy = (property.space)(config.max_numel);
     if let Some(tally) = &property.tally {
         tally.take();
     }
     let search_config = SearchConfig { deadline, ..SearchConfig::new(config.cases, config.seed) };
     let mut known_hits = 0u32;
     let mut reject_reasons = std::collections::BTreeMap::<String, u64>::new();
-    let check = |case: &TensorCase| match outcome(run_check(property, case)) {
+    let check = |case: &Case| match outcome(run_check(property, case)) {
         Outcome::Fail(f) if known.iter().any(|k| k.signature == f.signature) => {
             known_hits += 1;
             Outcome::Pass
@@ -110,8 +111,8 @@ pub fn run_property(
         Some(_) => SearchConfig { cases: 0, ..search_config },
         None => search_config,
     };
-    let searched = search(&strategy, property.name, &search_config, check, |done, case: &TensorCase| {
-        values += case.numel() as u64;
+    let searched = search(&strategy, property.name, &search_config, check, |done, case: &Case| {
+        values += case.size() as u64;
         on_event(&Event::CaseFinished { name: property.name, done })
     });
     let duration = started.elapsed();
@@ -132,13 +133,13 @@ pub fn run_property(
             (r.cases, r.rejects, r.stop, counterexample)
         }
         // Only a property whose case space is empty gets here: a defect of the property, reported as a failure.
-        Err(message) => (
+        Err(error) => (
             0,
             0,
             Stop::Failed,
             Some(Counterexample {
                 case: serde_json::Value::Null,
-                message,
+                message: error.to_string(),
                 signature: "cannot draw cases".into(),
                 cases_before_failure: 0,
                 shrink_steps: 0,
@@ -157,7 +158,7 @@ pub fn run_property(
     let report = PropertyReport {
         name: property.name.to_string(),
         family: property.family.to_string(),
-        device: device_name(property.device).into(),
+        device: device(property.device),
         doc: property.doc.to_string(),
         status,
         cases,
@@ -167,9 +168,9 @@ pub fn run_property(
         cases_per_s: cases as f64 / duration.as_secs_f64().max(1e-9),
         values,
         values_per_s: values as f64 / duration.as_secs_f64().max(1e-9),
-        stopped_by: if counterexample_from_corpus { "corpus".into() } else { stop_name(stop).into() },
+        stopped_by: if counterexample_from_corpus { StoppedBy::Corpus } else { stopped_by(stop) },
         corpus_replayed: corpus.len() as u32,
-        claims: property.claims.iter().map(|c| c.id().to_string()).collect(),
+        claims: property.claims.iter().map(|c| c.id.to_string()).collect(),
         counterexample,
         known: known_reports,
         observations: property.tally.as_ref().map(|t| t.take()).unwrap_or_default(),
@@ -183,20 +184,20 @@ pub fn run_property(
 /// Replays a known deviation's evidence: it must still fail with the recorded signature.
 fn replay_known(property: &Property, known: &KnownDeviation) -> KnownReport {
     let (reproduced, replay_message) = match run_check(property, &known.evidence) {
-        Err(CaseError::Fail(f)) if f.signature == known.signature => (true, f.message),
-        Err(CaseError::Fail(f)) => (false, format!("fails differently now: {} ({})", f.message, f.signature)),
-        Err(CaseError::Reject(why)) => (false, format!("rejected: {why}")),
+        Err(CheckError::Fail(f)) if f.signature == known.signature => (true, f.message),
+        Err(CheckError::Fail(f)) => (false, format!("fails differently now: {} ({})", f.message, f.signature)),
+        Err(CheckError::Reject(why)) => (false, format!("rejected: {why}")),
         Ok(()) => (false, "the evidence case passes now".into()),
     };
     KnownReport { signature: known.signature.clone(), reason: known.reason.clone(), reproduced, replay_message }
 }
 
-fn stop_name(stop: Stop) -> &'static str {
+fn stopped_by(stop: Stop) -> StoppedBy {
     match stop {
-        Stop::AllCases => "all-cases",
-        Stop::Deadline => "budget",
-        Stop::TooManyRejects => "too-many-rejects",
-        Stop::Failed => "failed",
+        Stop::AllCases => StoppedBy::AllCases,
+        Stop::Deadline => StoppedBy::Budget,
+        Stop::TooManyRejects => StoppedBy::TooManyRejects,
+        Stop::Failed => StoppedBy::Failed,
     }
 }
 
@@ -216,7 +217,12 @@ pub fn skip_reason(property: &Property, choice: DeviceChoice, cuda: &CudaStatus)
             Some("not selected: --device cuda runs only the CUDA properties".into())
         }
         (DeviceNeed::Cuda, DeviceChoice::Cpu, _) => Some("not selected: --device cpu".into()),
-        (DeviceNeed::Cuda, _, CudaStatus::Unusable(why)) => Some(format!("no usable CUDA device: {why}")),
+        (DeviceNeed::Cuda, _, CudaStatus::Unusable { reason, hint: Some(hint) }) => {
+            Some(format!("no usable CUDA device: {reason} (hint: {hint})"))
+        }
+        (DeviceNeed::Cuda, _, CudaStatus::Unusable { reason, hint: None }) => {
+            Some(format!("no usable CUDA device: {reason}"))
+        }
         _ => None,
     }
 }
@@ -226,7 +232,7 @@ pub fn skipped(property: &Property, reason: String) -> PropertyReport {
     PropertyReport {
         name: property.name.to_string(),
         family: property.family.to_string(),
-        device: device_name(property.device).into(),
+        device: device(property.device),
         doc: property.doc.to_string(),
         status: Status::Skip,
         cases: 0,
@@ -236,9 +242,9 @@ pub fn skipped(property: &Property, reason: String) -> PropertyReport {
         cases_per_s: 0.0,
         values: 0,
         values_per_s: 0.0,
-        stopped_by: "skipped".into(),
+        stopped_by: StoppedBy::Skipped,
         corpus_replayed: 0,
-        claims: property.claims.iter().map(|c| c.id().to_string()).collect(),
+        claims: property.claims.iter().map(|c| c.id.to_string()).collect(),
         counterexample: None,
         known: Vec::new(),
         observations: Default::default(),
@@ -247,10 +253,10 @@ pub fn skipped(property: &Property, reason: String) -> PropertyReport {
     }
 }
 
-fn device_name(need: DeviceNeed) -> &'static str {
+fn device(need: DeviceNeed) -> Device {
     match need {
-        DeviceNeed::Cpu => "cpu",
-        DeviceNeed::Cuda => "cpu+cuda:0",
+        DeviceNeed::Cpu => Device::Cpu,
+        DeviceNeed::Cuda => Device::Cuda,
     }
 }
 
@@ -266,7 +272,7 @@ pub fn run(
     on_event(&Event::RunStarted { properties: properties.len(), seed: config.seed, cases: config.cases });
     let mut reports = Vec::with_capacity(properties.len());
     let wants_cuda = config.device != DeviceChoice::Cpu && properties.iter().any(|p| p.device == DeviceNeed::Cuda);
-    let cuda = if wants_cuda { cuda_status() } else { CudaStatus::Unusable("not asked for".into()) };
+    let cuda = if wants_cuda { cuda_status() } else { CudaStatus::unusable("not asked for") };
     for (i, property) in properties.iter().enumerate() {
         if let Some(reason) = skip_reason(property, config.device, &cuda) {
             let report = skipped(property, reason);
@@ -285,6 +291,8 @@ pub fn run(
     }
     let report = Report {
         format_version: FORMAT_VERSION,
+        run_id: run_id(config.seed),
+        complete: true,
         conform_version: env!("CARGO_PKG_VERSION").into(),
         libtorch_version: conform_properties::LIBTORCH_VERSION.into(),
         tch_version: conform_properties::TCH_VERSION.into(),
@@ -305,23 +313,30 @@ pub fn run(
 }
 
 fn claims(properties: &[Property], reports: &[PropertyReport]) -> Vec<ClaimReport> {
-    conform_properties::Claim::ALL
+    conform_properties::claims::ALL
         .iter()
         .filter_map(|claim| {
-            let bearing: Vec<String> = properties
+            let bearing: Vec<ClaimProperty> = properties
                 .iter()
                 .zip(reports)
                 .filter(|(p, _)| p.claims.contains(claim))
-                .map(|(p, r)| format!("{}: {}", p.name, r.status.label()))
+                .map(|(p, r)| ClaimProperty { name: p.name.to_string(), status: r.status })
                 .collect();
             (!bearing.is_empty()).then(|| ClaimReport {
-                id: claim.id().into(),
-                quote: claim.quote().into(),
-                checked_as: claim.checked_as().into(),
+                id: claim.id.into(),
+                quote: claim.quote.into(),
+                checked_as: claim.checked_as.into(),
                 properties: bearing,
             })
         })
         .collect()
+}
+
+/// An identifier of this run, carried by its report.json, report.html and junit.xml alike: the seed, the start time
+/// and the process, so two runs never share one.
+pub fn run_id(seed: u64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("{seed:016x}-{:x}-{:x}", now.as_millis(), std::process::id())
 }
 
 /// The run's exit code: 0 conformant or only known deviations, 1 a new deviation (or, under `strict`, a fixed one).

@@ -83,7 +83,11 @@ fn a_new_deviation_goes_pending_then_into_the_corpus_and_replays_identically() {
     let args = ["run", "--property", "dtype::tch_array_kind_preserved", "--cases", "2000", "--seed", "1", "--quiet"];
     let run = conform(&[&args[..], &["--known", k, "--corpus", c, "--out", o.to_str().unwrap()]].concat(), &[]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
-    assert!(text(&run).contains("minimal failing input: {\"dtype\":\"bf16\",\"shape\":[]"), "{}", text(&run));
+    assert!(
+        text(&run).contains("minimal failing input: {\"kind\":\"tensor\",\"dtype\":\"bf16\",\"shape\":[]"),
+        "{}",
+        text(&run)
+    );
     assert!(
         text(&run).contains("repro: conform run --property dtype::tch_array_kind_preserved --seed 1"),
         "{}",
@@ -153,7 +157,7 @@ fn bad_corpus_files_are_named_and_the_others_still_replay() {
     std::fs::write(corpus.join("truncated.json"), &text_of_good[..40]).unwrap();
     std::fs::write(corpus.join("dtype.json"), text_of_good.replace("\"bf16\"", "\"bf17\"")).unwrap();
     std::fs::write(corpus.join("outside.json"), text_of_good.replace("\"offset\": 0", "\"offset\": 5")).unwrap();
-    std::fs::write(corpus.join("newer.json"), text_of_good.replace("\"format_version\": 1", "\"format_version\": 9"))
+    std::fs::write(corpus.join("newer.json"), text_of_good.replace("\"format_version\": 2", "\"format_version\": 9"))
         .unwrap();
     let out = conform(&["replay", "--corpus", dir.join("corpus").to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -163,8 +167,9 @@ fn bad_corpus_files_are_named_and_the_others_still_replay() {
         t.contains("outside.json: ERROR") && t.contains("addresses storage elements 5..=5 but the storage holds 1"),
         "{t}"
     );
-    assert!(t.contains("newer.json: ERROR") && t.contains("format_version 9 is newer than the 1"), "{t}");
+    assert!(t.contains("newer.json: ERROR") && t.contains("format_version 9 is newer than the 2"), "{t}");
     assert!(t.contains("truncated.json: ERROR") && t.contains("EOF while parsing"), "{t}");
+    assert_eq!(t.matches("truncated.json").count(), 1, "each bad file is named once: {t}");
     assert!(t.contains("good.json: dtype::tch_array_kind_preserved reproduces identically (known deviation"), "{t}");
 }
 
@@ -189,12 +194,15 @@ fn bad_settings_exit_two_and_say_what_to_fix() {
     assert_eq!(property.status.code(), Some(2));
     assert!(text(&property).contains("unknown property `nope::x`"), "{}", text(&property));
     let family = conform(&["list", "--family", "nope"], &[]);
+    assert_eq!(family.status.code(), Some(2));
     assert!(
-        text(&family)
-            .contains("unknown family `nope`\n(hint: families are roundtrip, dtype, aliasing, casts, devices)"),
+        text(&family).contains("invalid value 'nope' for '--family <F>'")
+            && text(&family).contains("[possible values: roundtrip, dtype, aliasing, casts, devices]"),
         "{}",
         text(&family)
     );
+    let var = conform(&["run", "--quiet"], &[("CONFORM_CASES", "0")]);
+    assert!(text(&var).contains(&format!("\n(hint: {})", conform_harness::config::CASES_HINT)), "{}", text(&var));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use conform_harness::corpus::{self, Corpus};
 use conform_harness::known::{self, KnownDeviation};
 use conform_harness::runner::{self, Replay};
 use conform_harness::{CORPUS, KNOWN_DEVIATIONS, REPO_ROOT};
-use conform_properties::devices::{cuda_status, CudaStatus};
+use conform_properties::cuda::{cuda_status, CudaStatus};
 use conform_properties::{registry, DeviceNeed, Property};
 use conform_reports::{console, Status};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     let config = match RunConfig::from_env_for_tests() {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e}\n(hint: {})", e.hint);
             return ExitCode::from(2);
         }
     };
@@ -32,6 +32,9 @@ fn main() -> ExitCode {
         Ok(known) => known,
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("(hint: {hint})");
+            }
             return ExitCode::from(2);
         }
     };
@@ -48,14 +51,14 @@ fn main() -> ExitCode {
 
     let cuda = match properties.iter().any(|p| p.device == DeviceNeed::Cuda) {
         true => cuda_status(),
-        false => CudaStatus::Unusable("no property needs it".into()),
+        false => CudaStatus::unusable("no property needs it"),
     };
     let mut trials: Vec<Trial> = properties
         .iter()
         .map(|property| {
             // A CUDA property where CUDA is not usable is ignored, never passed.
             if let Some(reason) = runner::skip_reason(property, config.device, &cuda) {
-                eprintln!("conform: {} not run: {}", property.name, reason.lines().next().unwrap_or_default());
+                eprintln!("conform: {} not run: {reason}", property.name);
                 return Trial::test(property.name, || Ok(())).with_ignored_flag(true);
             }
             let (property, config) = (property.clone(), config.clone());

@@ -3,7 +3,6 @@
 //! when the defect is reverted.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use conform_generators::{CaseSpace, CorpusEntry, Dtype};
 use conform_harness::config::RunConfig;
@@ -11,8 +10,8 @@ use conform_harness::corpus::{self, Corpus};
 use conform_harness::known::KnownDeviation;
 use conform_harness::runner::{self, Replay};
 use conform_properties::convert::{ToArray, ToTensor};
-use conform_properties::roundtrip::check_roundtrip;
-use conform_properties::{DeviceNeed, Family, Property};
+use conform_properties::roundtrip::{round_trip_bit_exact, FAMILY};
+use conform_properties::Property;
 use conform_reports::Status;
 
 static DEFECT: AtomicBool = AtomicBool::new(true);
@@ -31,16 +30,9 @@ fn planted() -> Property {
         }),
     };
     let to_tensor = ToTensor::copying();
-    Property {
-        name: "roundtrip::planted_negative_zero",
-        family: Family::Roundtrip,
-        device: DeviceNeed::Cpu,
-        doc: "planted defect",
-        claims: &[],
-        space: Arc::new(|n| CaseSpace::all(n).with_dtypes(&[Dtype::F32, Dtype::F64])),
-        check: Arc::new(move |case| check_roundtrip(case, &to_tensor, &to_array)),
-        tally: None,
-    }
+    Property::new(FAMILY, "planted_negative_zero", "planted defect")
+        .tensors(|n| CaseSpace::all(n).with_dtypes(&[Dtype::F32, Dtype::F64]))
+        .check(move |case| round_trip_bit_exact(case, &to_tensor, &to_array))
 }
 
 #[test]

@@ -1,30 +1,69 @@
 //! Conversions between cases, ndarray arrays and tensors: tch's own (the system under test) and the project's own
-//! copying conversion, which accepts every layout the case model has, plus dtype-erased forms the properties use.
+//! copying conversion, which accepts every layout the case model has, plus dtype-erased forms the properties use,
+//! and the two helpers every family's checks share: a failed step as a failure ([`tch_fail`]) and a copy into new
+//! memory ([`deep_copy`]).
 //!
 //! Invariant: the project's conversions never cast: a tensor whose kind is not the requested element type is an
 //! error, and bits pass through unchanged.
 
-use std::rc::Rc;
-
-use conform_generators::{Dtype, TensorCase};
+use conform_generators::{Dtype, Hint, TensorCase};
+use conform_judge::{one_line, CheckError};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
-use tch::{Kind, Tensor};
+use tch::{Kind, TchError, Tensor};
 
 use crate::element::{dtype_of, kind_of, Elem};
-use crate::view::{array_view, SharedBuffer, TensorView};
+use crate::view::{array_view, SharedBuffer, ViewError};
 use crate::with_elem;
 
-/// Why a conversion did not happen.
+/// Why a conversion did not happen. Each message is one line; [`Hint::hint`] says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
-    #[error("tch: {0}")]
-    Tch(#[from] tch::TchError),
-    #[error("tensor of kind {kind:?} cannot become an array of {wanted} without a cast\n(hint: cast first with `to_kind`, or ask for an array of {actual})")]
+    /// libtorch's error, shortened to its first line (the rest is a C++ backtrace).
+    #[error("tch: {}", one_line(&.0.to_string()))]
+    Tch(#[from] TchError),
+    #[error("tensor of kind {kind:?} cannot become an array of {wanted} without a cast")]
     KindMismatch { kind: Kind, wanted: Dtype, actual: String },
-    #[error("tensor kind {0:?} has no conform dtype\n(hint: conform models bool, u8, i8, i16, i32, i64, f16, bf16, f32, f64)")]
+    #[error("tensor kind {0:?} has no conform dtype")]
     UnknownKind(Kind),
     #[error("ndarray: {0}")]
     Shape(#[from] ndarray::ShapeError),
+    #[error("zero-copy view: {0}")]
+    View(#[from] ViewError),
+}
+
+impl Hint for ConvertError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ConvertError::KindMismatch { actual, .. } => {
+                Some(format!("cast first with `to_kind`, or ask for an array of {actual}"))
+            }
+            ConvertError::UnknownKind(_) => {
+                Some("conform models bool, u8, i8, i16, i32, i64, f16, bf16, f32, f64".to_string())
+            }
+            ConvertError::View(e) => e.hint(),
+            ConvertError::Tch(_) | ConvertError::Shape(_) => None,
+        }
+    }
+}
+
+/// The errors a step of a check can end with: libtorch's, and conform's conversion and view errors.
+pub(crate) trait StepError: std::fmt::Display {}
+impl StepError for TchError {}
+impl StepError for ConvertError {}
+impl StepError for ViewError {}
+impl<E: StepError> StepError for &E {}
+
+/// A step of a check failed: signature `"{what} failed"`, message `"{what} failed: {the error's first line}"`.
+pub(crate) fn tch_fail(what: &str, error: impl StepError) -> CheckError {
+    let text = error.to_string();
+    CheckError::fail(format!("{what} failed"), format!("{what} failed: {}", one_line(&text)))
+}
+
+/// A copy into new memory (`to` on the same device would return the same tensor).
+pub fn deep_copy(t: &Tensor) -> Result<Tensor, TchError> {
+    let mut copy = t.f_empty_like()?;
+    copy.f_copy_(t)?;
+    Ok(copy)
 }
 
 /// An array with its element type erased: shape and raw bits in row-major order.
@@ -81,36 +120,60 @@ pub fn tensor_bits(tensor: &Tensor) -> Result<ArrayBits, ConvertError> {
     Ok(ArrayBits { dtype, shape: tensor.size().iter().map(|&n| n as usize).collect(), bits })
 }
 
-/// A case as a CPU tensor: a zero-copy view of its storage where libtorch can represent the layout (so strided
-/// kernels run on strided input), else a copy in logical order (negative strides).
+/// A case as a CPU tensor with the case's own layout where libtorch can represent it (so strided kernels run on
+/// strided input), else a copy in logical order (negative strides).
 pub enum CaseTensor {
-    View { buffer: Rc<SharedBuffer>, view: TensorView },
+    /// A zero-copy view over a [`SharedBuffer`] that conform can also read and write (see [`CaseTensor::shared`]).
+    View { buffer: SharedBuffer, tensor: Tensor },
+    /// The case's storage copied into libtorch with one call, and the case's layout over it (`as_strided`).
+    Strided(Tensor),
+    /// The logical elements copied into a contiguous tensor.
     Copy(Tensor),
 }
 
 impl CaseTensor {
+    /// The case as a tensor with its layout, for operations that only read their input (casts, arithmetic): the
+    /// storage goes to libtorch in one copy and `as_strided` lays the case's strides and offset over it.
     pub fn of(case: &TensorCase) -> Result<CaseTensor, ConvertError> {
         if case.layout().strides.iter().all(|&s| s >= 0) {
-            let buffer = SharedBuffer::from_case(case);
-            let view = buffer.tensor(case.layout()).map_err(|e| tch::TchError::Convert(e.to_string()))?;
-            return Ok(CaseTensor::View { buffer, view });
+            let layout = case.layout();
+            let width = case.dtype().size_bytes();
+            let bytes: Vec<u8> = case.storage().iter().flat_map(|&b| b.to_le_bytes().into_iter().take(width)).collect();
+            let storage = Tensor::f_from_data_size(&bytes, &[case.storage().len() as i64], kind_of(case.dtype()))?;
+            let shape: Vec<i64> = layout.shape.iter().map(|&n| n as i64).collect();
+            let strides: Vec<i64> = layout.strides.iter().map(|&s| s as i64).collect();
+            return Ok(CaseTensor::Strided(storage.f_as_strided(&shape, &strides, layout.offset as i64)?));
         }
+        CaseTensor::copied(case)
+    }
+
+    /// The case as a zero-copy view over a [`SharedBuffer`] that the caller can also read and overwrite (the devices
+    /// family overwrites the source to show a device copy is new storage); a copy for negative strides.
+    pub fn shared(case: &TensorCase) -> Result<CaseTensor, ConvertError> {
+        if case.layout().strides.iter().all(|&s| s >= 0) {
+            let buffer = SharedBuffer::from_case(case)?;
+            let tensor = buffer.tensor(case.layout())?;
+            return Ok(CaseTensor::View { buffer, tensor });
+        }
+        CaseTensor::copied(case)
+    }
+
+    fn copied(case: &TensorCase) -> Result<CaseTensor, ConvertError> {
         with_elem!(case.dtype(), T => copy_to_tensor(&array_view(case.layout(), &storage_of::<T>(case))))
             .map(CaseTensor::Copy)
     }
 
     pub fn tensor(&self) -> &Tensor {
         match self {
-            CaseTensor::View { view, .. } => view.tensor(),
-            CaseTensor::Copy(t) => t,
+            CaseTensor::View { tensor, .. } | CaseTensor::Strided(tensor) | CaseTensor::Copy(tensor) => tensor,
         }
     }
 
     /// The buffer under a zero-copy view.
-    pub fn buffer(&self) -> Option<&Rc<SharedBuffer>> {
+    pub fn buffer(&self) -> Option<&SharedBuffer> {
         match self {
             CaseTensor::View { buffer, .. } => Some(buffer),
-            CaseTensor::Copy(_) => None,
+            CaseTensor::Strided(_) | CaseTensor::Copy(_) => None,
         }
     }
 }
@@ -211,5 +274,46 @@ mod tests {
         assert_eq!(tensor_bits(&tensor).unwrap().bits, c.logical());
         let err = (ToArray::copying().run)(&tensor, Dtype::F64).unwrap_err().to_string();
         assert!(err.contains("tensor of kind Float cannot become an array of f64 without a cast"), "{err}");
+    }
+
+    #[test]
+    fn errors_are_one_line_with_the_hint_apart() {
+        let tensor = Tensor::f_zeros([1], (Kind::Float, tch::Device::Cpu)).unwrap();
+        let mismatch = copy_to_array::<f64>(&tensor).unwrap_err();
+        assert_eq!(mismatch.to_string(), "tensor of kind Float cannot become an array of f64 without a cast");
+        assert_eq!(mismatch.hint().unwrap(), "cast first with `to_kind`, or ask for an array of f32");
+        let tch = ConvertError::from(tensor.f_view([7]).unwrap_err());
+        assert!(tch.to_string().starts_with("tch: ") && !tch.to_string().contains('\n'), "{tch}");
+        assert_eq!(tch.hint(), None);
+    }
+
+    #[test]
+    fn tch_fail_names_the_step_and_keeps_the_first_line() {
+        let e = TchError::Torch("boom\nException raised from somewhere".into());
+        let failure = tch_fail("select", &e);
+        assert_eq!(failure, CheckError::fail("select failed", "select failed: Internal torch error: boom"));
+        let convert = ConvertError::UnknownKind(Kind::ComplexFloat);
+        assert_eq!(
+            tch_fail("read", convert),
+            CheckError::fail("read failed", "read failed: tensor kind ComplexFloat has no conform dtype")
+        );
+    }
+
+    #[test]
+    fn case_tensors_view_what_they_can_and_deep_copies_are_new_memory() {
+        let c = case(Dtype::I16, &[2], &[2], 1, vec![1, 2, 3, 4]);
+        let strided = CaseTensor::of(&c).unwrap();
+        assert_eq!(tensor_bits(strided.tensor()).unwrap().bits, vec![2, 4]);
+        assert_eq!((strided.tensor().size(), strided.tensor().stride()), (vec![2], vec![2]));
+        let view = CaseTensor::shared(&c).unwrap();
+        let buffer = view.buffer().expect("a non-negative layout is a zero-copy view");
+        assert_eq!(view.tensor().data_ptr() as usize, buffer.element_address(1));
+        let copy = deep_copy(view.tensor()).unwrap();
+        assert!(!buffer.contains_address(copy.data_ptr() as usize));
+        assert_eq!(tensor_bits(&copy).unwrap().bits, vec![2, 4]);
+        let reversed = case(Dtype::I16, &[2], &[-1], 1, vec![1, 2]);
+        let copied = CaseTensor::shared(&reversed).unwrap();
+        assert!(copied.buffer().is_none());
+        assert_eq!(tensor_bits(copied.tensor()).unwrap().bits, vec![2, 1]);
     }
 }

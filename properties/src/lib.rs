@@ -1,29 +1,39 @@
-//! conform's properties: invariants of libtorch (through tch) and ndarray checked against exact oracles. The only
-//! crate that links tch and ndarray.
+//! conform's properties: invariants of libtorch (through tch) and ndarray, judged by the exact oracles and
+//! comparisons of `conform-judge`. The only crate that links tch and ndarray.
+//!
+//! Layout: one module per family (listed once, in the `families!` table below); `property` defines what a property
+//! is and how one is built; `convert`, `element` and `view` are the operations under test that several families
+//! share (conversions between arrays and tensors, the dtype ↔ Kind table, zero-copy views); `cuda` says whether a
+//! CUDA device is usable. Judging lives in `conform-judge` so that it builds without libtorch.
 //!
 //! Invariant: every check takes the operation under test as a parameter, so unit tests can plant a defect and show
 //! the property fails on it and shrinks it. `unsafe` lives in [`view`] only.
 #![deny(unsafe_code)]
 
-pub mod aliasing;
-pub mod boundary;
-pub mod casts;
 pub mod claims;
 pub mod convert;
-pub mod devices;
-pub mod dtype;
+pub mod cuda;
 pub mod element;
-pub mod oracle;
+pub mod families;
 pub mod property;
 pub mod registry;
-pub mod roundtrip;
+pub mod shared;
 #[cfg(test)]
 pub(crate) mod testing;
 #[allow(unsafe_code)]
 pub mod view;
 
+families! {
+    roundtrip,
+    dtype,
+    aliasing,
+    casts,
+    devices,
+}
+
 pub use claims::Claim;
-pub use property::{outcome, CaseError, Check, DeviceNeed, Failure, Family, Property};
+pub use families::{Family, FamilyEntry};
+pub use property::{outcome, CheckError, DeviceNeed, Failure, Property, Verdict};
 pub use registry::registry;
 
 /// The libtorch version this crate was built against (read from `$LIBTORCH/build-version` by the build script).

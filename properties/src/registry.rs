@@ -1,15 +1,9 @@
-//! Every property conform knows, in a stable order (family, then name within the family).
+//! Every property conform knows, in a stable order: the family table's order, then each family's own order.
 
 use crate::property::Property;
-use crate::{aliasing, casts, devices, dtype, roundtrip};
 
 pub fn registry() -> Vec<Property> {
-    let mut all = roundtrip::properties();
-    all.extend(dtype::properties());
-    all.extend(aliasing::properties());
-    all.extend(casts::properties());
-    all.extend(devices::properties());
-    all
+    crate::families().into_iter().flat_map(|entry| (entry.properties)()).collect()
 }
 
 #[cfg(test)]

@@ -3,116 +3,60 @@
 //! project's copying conversion. The tensor in the middle is read as raw bytes too, so a defect in one direction
 //! cannot hide behind its inverse in the other.
 
-use std::sync::Arc;
-
 use conform_generators::{CaseSpace, TensorCase};
+use conform_judge::Verdict;
 
-use crate::claims::Claim;
-use crate::convert::{tensor_bits, ArrayBits, ConvertError, ToArray, ToTensor};
-use crate::property::{CaseError, DeviceNeed, Family, Property};
+use crate::claims;
+use crate::convert::{tensor_bits, ToArray, ToTensor};
+use crate::families::Family;
+use crate::property::Property;
+use crate::shared::{refused, same_array};
 
-/// The check, with both conversions as parameters.
-pub fn check_roundtrip(case: &TensorCase, to_tensor: &ToTensor, to_array: &ToArray) -> Result<(), CaseError> {
-    let tensor = (to_tensor.run)(case).map_err(|e| refused(to_tensor.name, "array", case, &e))?;
-    let middle = tensor_bits(&tensor).map_err(|e| refused("tensor_bits", "tensor", case, &e))?;
-    same_bits(case, &middle, &format!("tensor made by {}", to_tensor.name))?;
-    let back = (to_array.run)(&tensor, case.dtype()).map_err(|e| refused(to_array.name, "tensor", case, &e))?;
-    same_bits(case, &back, &format!("{} → {}", to_tensor.name, to_array.name))
-}
+pub const FAMILY: Family = Family::new(
+    "roundtrip",
+    "ndarray → Tensor → ndarray is bit-exact and keeps shape and dtype, through tch's conversions and conform's copy",
+);
 
-/// A conversion refused its input: a finding, not a reject (the property covers every generated case).
-pub(crate) fn refused(op: &str, what: &str, case: &TensorCase, error: &ConvertError) -> CaseError {
-    let first_line = error.to_string().lines().next().unwrap_or_default().to_string();
-    let layout = case.layout();
-    CaseError::fail(
-        format!("{op} refused the {what}: {first_line}"),
-        format!(
-            "{op} refused the {what} [{dtype}, shape={shape:?} strides={strides:?} offset={offset} ({features})]: {first_line}",
-            dtype = case.dtype(),
-            shape = layout.shape,
-            strides = layout.strides,
-            offset = layout.offset,
-            features = layout.features().join(", "),
-        ),
-    )
-}
-
-/// `got` must hold exactly the case's logical elements, with its dtype and shape.
-pub(crate) fn same_bits(case: &TensorCase, got: &ArrayBits, what: &str) -> Result<(), CaseError> {
-    let dtype = case.dtype();
-    if got.dtype != dtype {
-        return Err(CaseError::fail(
-            format!("{what}: dtype changed"),
-            format!("{what} has dtype {} but the array has {dtype}", got.dtype),
-        ));
-    }
-    if got.shape != case.shape() {
-        return Err(CaseError::fail(
-            format!("{what}: shape changed"),
-            format!("{what} has shape {:?} but the array has {:?} [{dtype}]", got.shape, case.shape()),
-        ));
-    }
-    let expected = case.logical();
-    if let Some(flat) = (0..expected.len()).find(|&i| got.bits[i] != expected[i]) {
-        let (g, e) = (got.bits[flat], expected[flat]);
-        return Err(CaseError::fail(
-            format!("{what}: bits of a {} element changed", value_class(case, e)),
-            format!(
-                "out{index} bits={gh} ({gv}) but the array has {eh} ({ev}) [{what}, {dtype}]",
-                index = case.index_string(flat),
-                gh = dtype.hex(g),
-                gv = dtype.render(g),
-                eh = dtype.hex(e),
-                ev = dtype.render(e),
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// A coarse class of an element, stable under shrinking, for failure signatures.
-pub(crate) fn value_class(case: &TensorCase, bits: u64) -> &'static str {
-    let Some(f) = case.dtype().float_format() else { return "integer" };
-    let magnitude = bits & !f.sign_bit();
-    match () {
-        _ if f.is_nan(bits) => "NaN",
-        _ if magnitude == f.infinity() => "infinite",
-        _ if magnitude == 0 && bits != 0 => "negative-zero",
-        _ if magnitude == 0 => "zero",
-        _ if magnitude < f.min_normal() => "subnormal",
-        _ => "normal",
-    }
+pub fn properties() -> Vec<Property> {
+    vec![tch_conversions_bit_exact(), copying_conversion_bit_exact()]
 }
 
 fn space(max_numel: usize) -> CaseSpace {
     CaseSpace::all(max_numel)
 }
 
-pub fn properties() -> Vec<Property> {
-    let tch_ops = (ToTensor::tch(), ToArray::tch());
-    let copy_ops = (ToTensor::copying(), ToArray::copying());
-    vec![
-        Property {
-            name: "roundtrip::tch_conversions_bit_exact",
-            family: Family::Roundtrip,
-            device: DeviceNeed::Cpu,
-            doc: "tch's TryFrom<&ArrayView> then TryInto<ArrayD> gives back the array bit for bit, for every layout",
-            claims: &[Claim::NotBitwiseIdentical],
-            space: Arc::new(space),
-            check: Arc::new(move |case| check_roundtrip(case, &tch_ops.0, &tch_ops.1)),
-            tally: None,
-        },
-        Property {
-            name: "roundtrip::copying_conversion_bit_exact",
-            family: Family::Roundtrip,
-            device: DeviceNeed::Cpu,
-            doc: "conform's copying conversion accepts every layout and gives back the array bit for bit",
-            claims: &[Claim::NotBitwiseIdentical],
-            space: Arc::new(space),
-            check: Arc::new(move |case| check_roundtrip(case, &copy_ops.0, &copy_ops.1)),
-            tally: None,
-        },
-    ]
+pub fn tch_conversions_bit_exact() -> Property {
+    let (to_tensor, to_array) = (ToTensor::tch(), ToArray::tch());
+    Property::new(
+        FAMILY,
+        "tch_conversions_bit_exact",
+        "tch's TryFrom<&ArrayView> then TryInto<ArrayD> gives back the array bit for bit, for every layout",
+    )
+    .claims(&[claims::NOT_BITWISE_IDENTICAL])
+    .tensors(space)
+    .check(move |case| round_trip_bit_exact(case, &to_tensor, &to_array))
+}
+
+pub fn copying_conversion_bit_exact() -> Property {
+    let (to_tensor, to_array) = (ToTensor::copying(), ToArray::copying());
+    Property::new(
+        FAMILY,
+        "copying_conversion_bit_exact",
+        "conform's copying conversion accepts every layout and gives back the array bit for bit",
+    )
+    .claims(&[claims::NOT_BITWISE_IDENTICAL])
+    .tensors(space)
+    .check(move |case| round_trip_bit_exact(case, &to_tensor, &to_array))
+}
+
+/// The check of both round-trip properties, with both conversions as parameters: the tensor in the middle is read
+/// as raw bytes, then the array that comes back, each compared with the case.
+pub fn round_trip_bit_exact(case: &TensorCase, to_tensor: &ToTensor, to_array: &ToArray) -> Verdict {
+    let tensor = (to_tensor.run)(case).map_err(|e| refused(to_tensor.name, "array", case, &e))?;
+    let middle = tensor_bits(&tensor).map_err(|e| refused("tensor_bits", "tensor", case, &e))?;
+    same_array(case, &middle, &format!("tensor made by {}", to_tensor.name))?;
+    let back = (to_array.run)(&tensor, case.dtype()).map_err(|e| refused(to_array.name, "tensor", case, &e))?;
+    same_array(case, &back, &format!("{} → {}", to_tensor.name, to_array.name))
 }
 
 #[cfg(test)]
@@ -127,7 +71,7 @@ mod tests {
     #[test]
     fn real_copying_conversion_passes() {
         let ops = (ToTensor::copying(), ToArray::copying());
-        crate::testing::assert_passes(space(64), |c| check_roundtrip(c, &ops.0, &ops.1));
+        crate::testing::assert_passes(space(64), |c| round_trip_bit_exact(c, &ops.0, &ops.1));
     }
 
     #[test]
@@ -142,7 +86,7 @@ mod tests {
             }),
         };
         let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::F32]), |c| {
-            check_roundtrip(c, &ToTensor::copying(), &drops_negative_zero)
+            round_trip_bit_exact(c, &ToTensor::copying(), &drops_negative_zero)
         });
         assert_eq!(
             format!("{case:?}"),
@@ -168,7 +112,7 @@ mod tests {
             }),
         };
         let (case, failure) = minimal_failure(space(64).with_dtypes(&[Dtype::I16]), |c| {
-            check_roundtrip(c, &memory_order, &ToArray::copying())
+            round_trip_bit_exact(c, &memory_order, &ToArray::copying())
         });
         assert_eq!(
             format!("{case:?}"),

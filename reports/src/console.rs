@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::events::Event;
-use crate::model::{PropertyReport, Report, Status};
+use crate::model::Report;
 
 /// The summary table, one row per property, then a totals line.
 pub fn summary_table(report: &Report) -> String {
@@ -54,7 +54,7 @@ pub fn claims(report: &Report) -> String {
         let _ = writeln!(out, "claim {}: \"{}\"", c.id, c.quote);
         let _ = writeln!(out, "  checked as: {}", c.checked_as);
         for p in &c.properties {
-            let _ = writeln!(out, "  {p}");
+            let _ = writeln!(out, "  {}: {}", p.name, p.status.label());
         }
     }
     out
@@ -80,39 +80,8 @@ pub fn observations(report: &Report) -> String {
     out
 }
 
-/// What a person needs about one property that did not pass: the minimal case, the message, a repro command, and
-/// for a stale known deviation the replay result.
-pub fn details(p: &PropertyReport) -> String {
-    let mut out = String::new();
-    if let Some(c) = &p.counterexample {
-        let case = serde_json::to_string(&c.case).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{name} FAILED after {cases} cases ({steps} shrink steps)",
-            name = p.name,
-            cases = c.cases_before_failure,
-            steps = c.shrink_steps
-        );
-        let _ = writeln!(out, "minimal failing input: {case}");
-        let _ = writeln!(out, "{}", c.message);
-        let _ = writeln!(out, "signature: {}", c.signature);
-        let _ = writeln!(out, "repro: {}", c.repro);
-    }
-    for k in p.known.iter().filter(|k| !k.reproduced) {
-        let _ = writeln!(
-            out,
-            "{name} FIXED? known deviation no longer reproduces: {sig}",
-            name = p.name,
-            sig = k.signature
-        );
-        let _ = writeln!(out, "replay of its evidence: {}", k.replay_message);
-        let _ = writeln!(out, "(hint: if libtorch really changed, remove the entry from known-deviations.toml)");
-    }
-    if let (Status::Skip, Some(why)) = (p.status, &p.skip_reason) {
-        let _ = writeln!(out, "{} skipped: {why}", p.name);
-    }
-    out
-}
+/// The plain-text account of one property that did not pass; it lives in [`crate::text`], shared by every writer.
+pub use crate::text::details;
 
 /// Draws one progress bar per property from the runner's events; hidden when stderr is not a terminal.
 #[derive(Default)]

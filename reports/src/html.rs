@@ -3,8 +3,8 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use crate::console;
 use crate::model::{Report, Status};
+use crate::text;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse}\
 td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}\
@@ -24,9 +24,10 @@ pub fn to_html(report: &Report) -> String {
             body {
                 h1 { "conform report" }
                 p {
-                    "libtorch " (report.libtorch_version) ", tch " (report.tch_version) ", seed " (report.seed) ", "
+                    "run " code { (report.run_id) } ", libtorch " (report.libtorch_version) ", tch " (report.tch_version) ", seed " (report.seed) ", "
                     (format!("{:.1}", report.duration_s)) " s: " (s.pass) " pass, " (s.fail) " fail, " (s.known)
                     " known, " (s.fixed) " fixed, " (s.skip) " skip."
+                    @if !report.complete { " " strong { "Incomplete: the run stopped before every property ran." } }
                 }
                 table {
                     tr { th { "property" } th { "status" } th { "cases" } th { "rejects" } th { "known" } th { "time (s)" } th { "cases/s" } th { "values/s" } }
@@ -48,14 +49,14 @@ pub fn to_html(report: &Report) -> String {
                     h3 { (c.id) }
                     blockquote { (c.quote) }
                     p { "Checked as: " (c.checked_as) }
-                    ul { @for p in &c.properties { li { (p) } } }
+                    ul { @for p in &c.properties { li { (p.name) ": " span class=(p.status.label()) { (p.status.label()) } } } }
                 }
                 @let troubled: Vec<_> = report.properties.iter().filter(|p| p.status != Status::Pass).collect();
                 @if !troubled.is_empty() {
                     h2 { "Details" }
                     @for p in troubled {
                         h3 { (p.name) " — " (p.status.label()) }
-                        @let details = console::details(p);
+                        @let details = text::details(p);
                         @if !details.is_empty() { pre { (details) } }
                         @for k in &p.known {
                             p { "Known deviation " code { (k.signature) } ": " (k.reason) }

@@ -1,12 +1,16 @@
-//! JUnit XML for CI systems: one test case per property, failures carrying the counterexample.
+//! JUnit XML for CI systems: one test case per property, failures carrying the counterexample; the suite's
+//! properties carry the run id (the same as in report.json and report.html) and whether the run completed.
 
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
 use crate::model::{Report, Status};
+use crate::text;
 
 pub fn to_junit(report: &Report) -> Result<String, quick_junit::SerializeError> {
     let mut junit = JunitReport::new("conform");
     let mut suite = TestSuite::new("conform");
+    suite.add_property(("run_id", report.run_id.as_str()));
+    suite.add_property(("complete", if report.complete { "true" } else { "false" }));
     for p in &report.properties {
         let status = match p.status {
             Status::Pass | Status::Known => TestCaseStatus::success(),
@@ -20,7 +24,7 @@ pub fn to_junit(report: &Report) -> Result<String, quick_junit::SerializeError> 
             Status::Fail | Status::Fixed => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(p.status.label());
-                s.set_description(crate::console::details(p));
+                s.set_description(text::details(p));
                 s
             }
         };

@@ -1,5 +1,7 @@
-//! conform's report model and writers: console (progress and summary table), JSON (`report.json`), JUnit and HTML.
-//! No libtorch: the harness fills the model, writers only read it.
+//! conform's report model and writers: console (progress and summary table), JSON (`report.json`), JUnit and HTML,
+//! and [`write_all`], which writes the three report files of a run at once.
+//! No libtorch: the harness fills the model, writers only read it, and no writer calls another (text they share
+//! lives in [`text`]).
 #![forbid(unsafe_code)]
 
 pub mod console;
@@ -7,11 +9,15 @@ pub mod events;
 pub mod html;
 pub mod junit;
 pub mod model;
+pub mod text;
+pub mod write;
 
 pub use events::Event;
 pub use model::{
-    ClaimReport, Counterexample, KnownReport, PropertyReport, Report, Settings, Status, Summary, FORMAT_VERSION,
+    ClaimProperty, ClaimReport, Counterexample, Device, KnownReport, PropertyReport, Report, Settings, Status,
+    StoppedBy, Summary, FORMAT_VERSION,
 };
+pub use write::{check_out_dir, write_all, WriteError, Written};
 
 /// The report as pretty JSON, the content of `report.json`.
 pub fn to_json(report: &Report) -> String {
@@ -26,7 +32,7 @@ mod tests {
         PropertyReport {
             name: name.into(),
             family: name.split("::").next().unwrap().into(),
-            device: "cpu".into(),
+            device: Device::Cpu,
             doc: "what must hold".into(),
             status,
             cases: 100,
@@ -36,7 +42,7 @@ mod tests {
             cases_per_s: 200.0,
             values: 1600,
             values_per_s: 3200.0,
-            stopped_by: "all-cases".into(),
+            stopped_by: StoppedBy::AllCases,
             corpus_replayed: 0,
             claims: vec!["not-bitwise-identical".into()],
             counterexample: None,
@@ -47,7 +53,8 @@ mod tests {
         }
     }
 
-    fn report() -> Report {
+    /// A report with one property of each interesting kind, shared by the writers' tests.
+    pub(crate) fn report() -> Report {
         let mut failing = property("roundtrip::b", Status::Fail);
         failing.counterexample = Some(Counterexample {
             case: serde_json::json!({"dtype": "f32", "shape": [], "strides": [], "offset": 0, "storage": ["0x80000000 = -0.0"]}),
@@ -68,6 +75,8 @@ mod tests {
         let properties = vec![property("roundtrip::a", Status::Pass), failing, stale];
         Report {
             format_version: FORMAT_VERSION,
+            run_id: "7-test".into(),
+            complete: true,
             conform_version: "0.1.0".into(),
             libtorch_version: "2.11.0".into(),
             tch_version: "0.24.0".into(),
@@ -79,7 +88,7 @@ mod tests {
                 id: "c".into(),
                 quote: "q".into(),
                 checked_as: "inv".into(),
-                properties: vec!["roundtrip::a: pass".into()],
+                properties: vec![ClaimProperty { name: "roundtrip::a".into(), status: Status::Pass }],
             }],
             properties,
         }
@@ -98,7 +107,7 @@ mod tests {
     #[test]
     fn details_snapshot() {
         let r = report();
-        let text: String = r.properties.iter().map(console::details).collect();
+        let text: String = r.properties.iter().map(text::details).collect();
         insta::assert_snapshot!(text);
     }
 
@@ -108,6 +117,30 @@ mod tests {
         let json = to_json(&r);
         assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), r);
         insta::assert_snapshot!(json);
+    }
+
+    #[test]
+    fn json_of_format_2_has_run_id_and_complete() {
+        let json: serde_json::Value = serde_json::from_str(&to_json(&report())).unwrap();
+        assert_eq!(json["format_version"], 2);
+        assert_eq!(json["run_id"], "7-test");
+        assert_eq!(json["complete"], true);
+        assert_eq!(json["claims"][0]["properties"][0], serde_json::json!({"name": "roundtrip::a", "status": "pass"}));
+    }
+
+    #[test]
+    fn a_report_without_complete_reads_as_complete() {
+        let mut json: serde_json::Value = serde_json::from_str(&to_json(&report())).unwrap();
+        json.as_object_mut().unwrap().remove("complete");
+        assert!(serde_json::from_value::<Report>(json).unwrap().complete);
+    }
+
+    #[test]
+    fn an_incomplete_run_says_so_in_html_and_junit() {
+        let mut r = report();
+        r.complete = false;
+        assert!(html::to_html(&r).contains("Incomplete"));
+        assert!(junit::to_junit(&r).unwrap().contains(r#"<property name="complete" value="false"/>"#));
     }
 
     #[test]

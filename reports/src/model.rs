@@ -3,17 +3,30 @@
 //!
 //! Invariant: `FORMAT_VERSION` changes whenever a field is renamed, removed or changes meaning; adding a field
 //! with a default does not change it.
+//!
+//! Format history:
+//! - 1: the first format.
+//! - 2: `claims[].properties` holds `{"name", "status"}` objects instead of `"name: status"` strings (and the
+//!   status is the lowercase JSON form, `fail`, not the label `FAIL`); `properties[].stopped_by` and
+//!   `properties[].device` keep their strings, but only the values of [`StoppedBy`] and [`Device`] parse; new
+//!   `run_id` (the JSON, HTML and JUnit of one run carry the same one) and `complete` (false for a run cut short;
+//!   absent reads as true).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the `report.json` format.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub format_version: u32,
+    /// Names this run; the JSON, HTML and JUnit written for it carry the same id.
+    pub run_id: String,
+    /// True for a run that finished; false for one cut short, whose properties are those done so far.
+    #[serde(default = "finished")]
+    pub complete: bool,
     pub conform_version: String,
     pub libtorch_version: String,
     pub tch_version: String,
@@ -25,6 +38,10 @@ pub struct Report {
     /// The seed article's claims, each with the properties that bear on it.
     pub claims: Vec<ClaimReport>,
     pub summary: Summary,
+}
+
+fn finished() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,11 +79,64 @@ impl Status {
     }
 }
 
+/// Why the search for counterexamples of a property stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoppedBy {
+    /// Every requested case was checked.
+    AllCases,
+    /// The time budget ran out first.
+    Budget,
+    /// Too many generated cases were rejected: a failure of its own, never a pass.
+    TooManyRejects,
+    /// A generated case failed.
+    Failed,
+    /// A stored corpus case failed, before the search.
+    Corpus,
+    /// The property did not run (see `skip_reason`).
+    Skipped,
+}
+
+impl StoppedBy {
+    /// The JSON form, for text output.
+    pub fn label(self) -> &'static str {
+        match self {
+            StoppedBy::AllCases => "all-cases",
+            StoppedBy::Budget => "budget",
+            StoppedBy::TooManyRejects => "too-many-rejects",
+            StoppedBy::Failed => "failed",
+            StoppedBy::Corpus => "corpus",
+            StoppedBy::Skipped => "skipped",
+        }
+    }
+}
+
+/// The devices a property needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Device {
+    /// The CPU only.
+    #[serde(rename = "cpu")]
+    Cpu,
+    /// The CPU and CUDA device 0.
+    #[serde(rename = "cpu+cuda:0")]
+    Cuda,
+}
+
+impl Device {
+    /// The JSON form, for text output.
+    pub fn label(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Cuda => "cpu+cuda:0",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PropertyReport {
     pub name: String,
     pub family: String,
-    pub device: String,
+    pub device: Device,
     pub doc: String,
     pub status: Status,
     /// Generated cases checked (shrink attempts not counted).
@@ -81,8 +151,8 @@ pub struct PropertyReport {
     pub values: u64,
     #[serde(default)]
     pub values_per_s: f64,
-    /// Why generation stopped: all-cases, budget, too-many-rejects, failed, or corpus (a stored case failed).
-    pub stopped_by: String,
+    /// Why generation stopped.
+    pub stopped_by: StoppedBy,
     /// Corpus cases replayed before the search.
     #[serde(default)]
     pub corpus_replayed: u32,
@@ -134,8 +204,15 @@ pub struct ClaimReport {
     pub quote: String,
     /// The invariant conform checks instead of the claim.
     pub checked_as: String,
-    /// `name: status` of each property that bears on the claim.
-    pub properties: Vec<String>,
+    /// Each property that bears on the claim, with its status in this run.
+    pub properties: Vec<ClaimProperty>,
+}
+
+/// A property that bears on a claim, and how it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimProperty {
+    pub name: String,
+    pub status: Status,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,5 +237,47 @@ impl Summary {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stopped_by_keeps_the_format_1_strings() {
+        let parsed: StoppedBy = serde_json::from_str(r#""too-many-rejects""#).unwrap();
+        assert_eq!(parsed, StoppedBy::TooManyRejects);
+        for s in [
+            StoppedBy::AllCases,
+            StoppedBy::Budget,
+            StoppedBy::TooManyRejects,
+            StoppedBy::Failed,
+            StoppedBy::Corpus,
+            StoppedBy::Skipped,
+        ] {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.label()));
+            assert_eq!(serde_json::from_str::<StoppedBy>(&json).unwrap(), s);
+        }
+        assert!(serde_json::from_str::<StoppedBy>(r#""deadline""#).is_err());
+    }
+
+    #[test]
+    fn device_keeps_the_format_1_strings() {
+        assert_eq!(serde_json::from_str::<Device>(r#""cpu+cuda:0""#).unwrap(), Device::Cuda);
+        assert_eq!(serde_json::from_str::<Device>(r#""cpu""#).unwrap(), Device::Cpu);
+        for d in [Device::Cpu, Device::Cuda] {
+            assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{}\"", d.label()));
+        }
+        assert!(serde_json::from_str::<Device>(r#""cuda""#).is_err());
+    }
+
+    #[test]
+    fn claim_property_is_name_and_lowercase_status() {
+        let p = ClaimProperty { name: "casts::a".into(), status: Status::Fail };
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"name":"casts::a","status":"fail"}"#);
+        assert_eq!(serde_json::from_str::<ClaimProperty>(&json).unwrap(), p);
     }
 }

@@ -1,0 +1,279 @@
+//! Judging casts: an operation's output bits for a case, against the exact oracle — correct rounding or the ½-ulp
+//! bound into a float format, exact widening and the way back, truncation toward zero into integers, bool casts,
+//! and agreement of two systems. The properties in `conform_properties::casts` run the operations; everything that
+//! decides pass or fail is here, free of libtorch, so it can be mutation-tested in seconds.
+//!
+//! Invariant: every judge compares the output's length with the case's before any value (a short or empty output
+//! fails), looks at every element, and never calls a floating-point conversion to decide (the oracle is exact).
+
+use conform_generators::{Dtype, TensorCase};
+
+use crate::boundary::encode;
+use crate::compare::same_len;
+use crate::oracle::{cast_float, int_range, trunc, Exact};
+use crate::verdict::{CheckError, Tally, Verdict};
+
+/// The integer targets of a float → integer cast.
+pub const INTS: [Dtype; 5] = [Dtype::U8, Dtype::I8, Dtype::I16, Dtype::I32, Dtype::I64];
+
+/// True when `bits` is a NaN of `dtype` (never for integers).
+pub fn is_nan(dtype: Dtype, bits: u64) -> bool {
+    dtype.float_format().is_some_and(|f| f.is_nan(bits))
+}
+
+/// `op(source→target)`, the name of one conversion in messages and signatures.
+fn path(op: &str, source: Dtype, target: Dtype) -> String {
+    format!("{op}({source}→{target})")
+}
+
+/// How a NaN came through a float cast: sign, and whether the payload is the canonical one or the input's top bits.
+pub fn nan_behaviour(source: Dtype, x: u64, target: Dtype, y: u64) -> String {
+    let (sf, tf) = (source.float_format().expect("float"), target.float_format().expect("float"));
+    if !tf.is_nan(y) {
+        return format!("{source}→{target} NaN became {}", target.hex(y));
+    }
+    let sign = if (x & sf.sign_bit() != 0) == (y & tf.sign_bit() != 0) { "sign kept" } else { "sign changed" };
+    let payload_x = x & sf.man_mask();
+    let kept = if sf.man_bits >= tf.man_bits {
+        payload_x >> (sf.man_bits - tf.man_bits)
+    } else {
+        payload_x << (tf.man_bits - sf.man_bits)
+    };
+    let payload = match y & tf.man_mask() {
+        p if p == tf.quiet_bit() && kept | tf.quiet_bit() != tf.quiet_bit() => "canonical quiet NaN",
+        p if p == kept | tf.quiet_bit() => "payload kept, quieted",
+        p if p == kept => "payload kept",
+        _ => "other payload",
+    };
+    let kind = if payload_x & sf.quiet_bit() == 0 { "signalling" } else { "quiet" };
+    format!("{source}→{target} {kind} NaN: {sign}, {payload}")
+}
+
+/// What the oracle says of one element, in words, for messages.
+pub fn describe(source: Dtype, x: u64, target: Dtype) -> String {
+    let r = cast_float(source, x, target);
+    let tie = if r.tie { ", a tie" } else { "" };
+    format!("x={} ({}{tie})", source.hex(x), source.render(x))
+}
+
+/// What a rounding judgment demands of each element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Demand {
+    /// The correctly rounded result (nearest, ties to even).
+    CorrectlyRounded,
+    /// Within ½ ulp: a tie broken the other way passes, a truncation or a flush to zero does not; overflow aside.
+    HalfUlp,
+}
+
+/// `out`, what `op` made of `case` in `target`, against the oracle under `demand`. NaN must give a NaN (IEEE leaves
+/// a converted NaN's sign and payload open, so those are tabulated in `tally`).
+pub fn rounding(
+    case: &TensorCase,
+    target: Dtype,
+    op: &str,
+    out: &[u64],
+    demand: Demand,
+    tally: Option<&Tally>,
+) -> Verdict {
+    let source = case.dtype();
+    let inputs = case.logical();
+    same_len(&path(op, source, target), inputs.len(), out.len())?;
+    for (flat, (&x, &y)) in inputs.iter().zip(out).enumerate() {
+        let r = cast_float(source, x, target);
+        let nan = Exact::of(source, x).is_nan();
+        if let (true, Some(tally)) = (nan, tally) {
+            tally.add(nan_behaviour(source, x, target, y));
+        }
+        let other_tie = r.tie && y == r.other;
+        let ok = match (nan, demand) {
+            (true, _) => is_nan(target, y),
+            (false, Demand::CorrectlyRounded) => y == r.bits,
+            (false, Demand::HalfUlp) => r.overflow || y == r.bits || other_tie,
+        };
+        if ok {
+            continue;
+        }
+        let (what, verdict) = match demand {
+            Demand::CorrectlyRounded => {
+                ("not correctly rounded", if other_tie { "; within ½ ulp (a tie rounded the other way)" } else { "" })
+            }
+            Demand::HalfUlp => ("error above ½ ulp", " and more than ½ ulp from x"),
+        };
+        return Err(CheckError::fail(
+            format!("{} {what}", path(op, source, target)),
+            format!(
+                "out{} bits={} ({}) but correctly rounded is {} ({}){verdict} [{}, {}]",
+                case.index_string(flat),
+                target.hex(y),
+                target.render(y),
+                target.hex(r.bits),
+                target.render(r.bits),
+                path(op, source, target),
+                describe(source, x, target)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Widening `case` to `wide` gave `out`, and narrowing `out` back gave `back`: the widening must be exact and the
+/// way back must give the input (NaNs stay NaN; their payloads are tabulated).
+pub fn widening(case: &TensorCase, wide: Dtype, op: &str, out: &[u64], back: &[u64], tally: Option<&Tally>) -> Verdict {
+    let source = case.dtype();
+    let inputs = case.logical();
+    let round_trip = format!("{op}({source}→{wide}→{source})");
+    same_len(&path(op, source, wide), inputs.len(), out.len())?;
+    same_len(&path(op, wide, source), inputs.len(), back.len())?;
+    for (flat, ((&x, &w), &b)) in inputs.iter().zip(out).zip(back).enumerate() {
+        let exact = cast_float(source, x, wide).bits;
+        let nan = is_nan(source, x);
+        if let (true, Some(tally)) = (nan, tally) {
+            tally.add(nan_behaviour(source, x, wide, w));
+            tally.add(format!(
+                "{source}→{wide}→{source} NaN round trip: {}",
+                if b == x { "bit-exact" } else { "payload or sign changed" }
+            ));
+        }
+        let (widen_ok, back_ok) = if nan { (is_nan(wide, w), is_nan(source, b)) } else { (w == exact, b == x) };
+        if !widen_ok || !back_ok {
+            let what = if !widen_ok {
+                format!("widened to {} but exactly {}", wide.hex(w), wide.hex(exact))
+            } else {
+                format!("came back as {}", source.hex(b))
+            };
+            return Err(CheckError::fail(
+                format!("{round_trip} not exact"),
+                format!(
+                    "out{} x={} ({}) {what} [{round_trip}]",
+                    case.index_string(flat),
+                    source.hex(x),
+                    source.render(x),
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The name of what an out-of-range cast into `target` returned.
+pub fn int_result_class(target: Dtype, x: Exact, y: u64) -> &'static str {
+    let (lo, hi) = int_range(target);
+    let v = target.as_i128(y);
+    let wrapped = trunc(x).map(|t| (t.rem_euclid(1i128 << target.width()) as u64) & target.mask());
+    // The wrap-around explanation first: for u8, 0 is both the minimum and 256 modulo 2^8.
+    match () {
+        _ if wrapped == Some(y) => "the value modulo 2^width",
+        _ if v == lo => "the minimum",
+        _ if v == hi => "the maximum",
+        _ if v == 0 => "0",
+        _ => "another value",
+    }
+}
+
+/// A float whose truncation fits the integer `target` must become that integer; NaN, infinities and out-of-range
+/// values are implementation-defined in C++ and tabulated by input class and result.
+pub fn truncates_toward_zero(
+    case: &TensorCase,
+    target: Dtype,
+    op: &str,
+    out: &[u64],
+    tally: Option<&Tally>,
+) -> Verdict {
+    let source = case.dtype();
+    let inputs = case.logical();
+    let (lo, hi) = int_range(target);
+    same_len(&path(op, source, target), inputs.len(), out.len())?;
+    for (flat, (&x, &y)) in inputs.iter().zip(out).enumerate() {
+        let ex = Exact::of(source, x);
+        match trunc(ex).filter(|t| (lo..=hi).contains(t)) {
+            Some(t) => {
+                let want = (t as u64) & target.mask();
+                if y != want {
+                    return Err(CheckError::fail(
+                        format!("{} does not truncate toward zero", path(op, source, target)),
+                        format!(
+                            "out{} = {} but trunc({}) = {t} [{}, x={}]",
+                            case.index_string(flat),
+                            target.render(y),
+                            source.render(x),
+                            path(op, source, target),
+                            source.hex(x)
+                        ),
+                    ));
+                }
+            }
+            None => {
+                if let Some(tally) = tally {
+                    let class = match ex {
+                        Exact::Nan { .. } => "NaN",
+                        Exact::Inf { negative: false } => "+inf",
+                        Exact::Inf { negative: true } => "-inf",
+                        _ if ex.negative() => "below the minimum",
+                        _ => "above the maximum",
+                    };
+                    tally.add(format!("{source}→{target} {class} → {}", int_result_class(target, ex, y)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// To bool, nonzero (NaN included) is true and ±0 is false; from bool, false and true become 0 and 1.
+pub fn bool_cast(case: &TensorCase, target: Dtype, op: &str, out: &[u64]) -> Verdict {
+    let source = case.dtype();
+    let inputs = case.logical();
+    same_len(&path(op, source, target), inputs.len(), out.len())?;
+    for (flat, (&x, &y)) in inputs.iter().zip(out).enumerate() {
+        let want = match target {
+            Dtype::Bool => !matches!(Exact::of(source, x), Exact::Zero { .. }) as u64,
+            t => encode(t, Exact::of(Dtype::Bool, x)),
+        };
+        if y != want {
+            return Err(CheckError::fail(
+                format!("{} wrong", path(op, source, target)),
+                format!(
+                    "out{} = {} but {} ({}) must give {} [{}]",
+                    case.index_string(flat),
+                    target.hex(y),
+                    source.hex(x),
+                    source.render(x),
+                    target.hex(want),
+                    path(op, source, target)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Two systems' outputs for the same cast must have the same bits (any NaN matches any NaN); where they differ,
+/// the message says which side is correctly rounded.
+pub fn agree(case: &TensorCase, target: Dtype, a: (&str, &[u64]), b: (&str, &[u64])) -> Verdict {
+    let source = case.dtype();
+    let inputs = case.logical();
+    let ((a, ya), (b, yb)) = (a, b);
+    same_len(&path(a, source, target), inputs.len(), ya.len())?;
+    same_len(&path(b, source, target), inputs.len(), yb.len())?;
+    for (flat, ((&x, &p), &q)) in inputs.iter().zip(ya).zip(yb).enumerate() {
+        if p == q || (is_nan(target, p) && is_nan(target, q)) {
+            continue;
+        }
+        let correct = cast_float(source, x, target).bits;
+        let verdict = |y: u64| if y == correct { "correctly rounded" } else { "not correctly rounded" };
+        return Err(CheckError::fail(
+            format!("{a} and {b} disagree on {source}→{target}"),
+            format!(
+                "out{}: {a} gives {} ({}), {b} gives {} ({}); correctly rounded is {} [{}]",
+                case.index_string(flat),
+                target.hex(p),
+                verdict(p),
+                target.hex(q),
+                verdict(q),
+                target.hex(correct),
+                describe(source, x, target)
+            ),
+        ));
+    }
+    Ok(())
+}
