@@ -27,8 +27,6 @@ pub struct RunConfig {
     pub max_numel: usize,
     /// Where report.json goes (`--out`, `CONFORM_OUT`).
     pub out_dir: PathBuf,
-    /// Fail the run when a known deviation is fixed (`--strict`).
-    pub strict: bool,
     /// Which devices' properties run (`--device`, `CONFORM_DEVICE`).
     pub device: DeviceChoice,
 }
@@ -147,7 +145,6 @@ impl RunConfig {
             budget: env("CONFORM_BUDGET", parse_budget, BUDGET_HINT)?.flatten(),
             max_numel: env("CONFORM_MAX_NUMEL", parse_numel, NUMEL_HINT)?.unwrap_or(DEFAULT_MAX_NUMEL),
             out_dir: PathBuf::from("target/conform"),
-            strict: true,
             device: env("CONFORM_DEVICE", parse_device, DEVICE_HINT)?.unwrap_or(DeviceChoice::All),
         })
     }
@@ -161,7 +158,6 @@ pub struct RunFlags {
     pub budget: Option<String>,
     pub max_numel: Option<usize>,
     pub out: Option<PathBuf>,
-    pub strict: bool,
     pub device: Option<DeviceChoice>,
 }
 
@@ -183,7 +179,6 @@ impl RunConfig {
             max_numel: flag_or_env(flags.max_numel, "CONFORM_MAX_NUMEL", parse_numel, NUMEL_HINT)?
                 .unwrap_or(DEFAULT_MAX_NUMEL),
             out_dir: path_flag_or_env(flags.out.clone(), "CONFORM_OUT").unwrap_or_else(|| "target/conform".into()),
-            strict: flags.strict,
             device: flag_or_env(flags.device, "CONFORM_DEVICE", parse_device, DEVICE_HINT)?
                 .unwrap_or(DeviceChoice::All),
         })

@@ -14,7 +14,7 @@ use conform_properties::cuda::{cuda_status, CudaStatus};
 use conform_properties::{outcome, CheckError, DeviceNeed, Failure, Property, Verdict};
 use conform_reports::{
     ClaimProperty, ClaimReport, Counterexample, Device, Event, KnownReport, PropertyReport, Report, Settings, Status,
-    StoppedBy, Summary, FORMAT_VERSION,
+    StoppedBy, Summary, FORMAT_VERSION, VACUOUS_REJECT_SHARE,
 };
 
 use crate::config::{DeviceChoice, RunConfig};
@@ -149,9 +149,14 @@ pub fn run_property(
         ),
     };
     let counterexample_from_corpus = counterexample.as_ref().is_some_and(|c| c.corpus_file.is_some());
+    let vacuous_reason = match counterexample {
+        Some(_) => None,
+        None => vacuous(cases, rejects, stop),
+    };
     let status = match (&counterexample, known_reports.iter().any(|k| !k.reproduced), known_reports.is_empty()) {
         (Some(_), _, _) => Status::Fail,
         (None, true, _) => Status::Fixed,
+        _ if vacuous_reason.is_some() => Status::Vacuous,
         (None, false, false) => Status::Known,
         (None, false, true) => Status::Pass,
     };
@@ -176,9 +181,32 @@ pub fn run_property(
         observations: property.tally.as_ref().map(|t| t.take()).unwrap_or_default(),
         reject_reasons,
         skip_reason: None,
+        vacuous_reason,
     };
     on_event(&Event::PropertyFinished { report: &report });
     report
+}
+
+/// Why a search that found nothing earned no verdict, if it did not: it checked no case (the budget ran out
+/// first, or every case was rejected), or it rejected more than [`VACUOUS_REJECT_SHARE`] of the cases it drew.
+pub fn vacuous(cases: u32, rejects: u32, stop: Stop) -> Option<String> {
+    let checked = cases.saturating_sub(rejects);
+    let why_stopped = match stop {
+        Stop::Deadline => "its share of the time budget ran out",
+        Stop::TooManyRejects => "it gave up after too many rejects",
+        Stop::AllCases | Stop::Failed => "it drew every requested case",
+    };
+    if checked == 0 {
+        return Some(format!("checked no case: {why_stopped} after {cases} drawn, {rejects} rejected"));
+    }
+    let share = rejects as f64 / cases as f64;
+    (share > VACUOUS_REJECT_SHARE).then(|| {
+        format!(
+            "rejected {rejects} of {cases} cases ({:.0} %, more than the {:.0} % allowed); only {checked} checked",
+            share * 100.0,
+            VACUOUS_REJECT_SHARE * 100.0
+        )
+    })
 }
 
 /// Replays a known deviation's evidence: it must still fail with the recorded signature.
@@ -250,6 +278,7 @@ pub fn skipped(property: &Property, reason: String) -> PropertyReport {
         observations: Default::default(),
         reject_reasons: Default::default(),
         skip_reason: Some(reason),
+        vacuous_reason: None,
     }
 }
 
@@ -260,7 +289,9 @@ fn device(need: DeviceNeed) -> Device {
     }
 }
 
-/// Runs `properties` in order, sharing the budget out evenly over what is left, and builds the report.
+/// Runs `properties` in order and builds the report. The budget is shared out evenly in advance: each property
+/// that runs gets the same fixed share, from its own start, so a property that overruns (a slow case, a long
+/// shrink) never eats a later property's share; the run as a whole can exceed the budget by such overruns.
 pub fn run(
     properties: &[Property],
     config: &RunConfig,
@@ -273,18 +304,17 @@ pub fn run(
     let mut reports = Vec::with_capacity(properties.len());
     let wants_cuda = config.device != DeviceChoice::Cpu && properties.iter().any(|p| p.device == DeviceNeed::Cuda);
     let cuda = if wants_cuda { cuda_status() } else { CudaStatus::unusable("not asked for") };
-    for (i, property) in properties.iter().enumerate() {
+    let running = properties.iter().filter(|p| skip_reason(p, config.device, &cuda).is_none()).count().max(1);
+    let share = config.budget.map(|budget| budget / running as u32);
+    for property in properties {
         if let Some(reason) = skip_reason(property, config.device, &cuda) {
             let report = skipped(property, reason);
             on_event(&Event::PropertyFinished { report: &report });
             reports.push(report);
             continue;
         }
-        let running = properties[i..].iter().filter(|p| skip_reason(p, config.device, &cuda).is_none()).count().max(1);
-        let deadline = config.budget.map(|budget| {
-            let left = budget.saturating_sub(started.elapsed());
-            Instant::now() + left / running as u32
-        });
+        // A share too large for the clock to represent is no limit.
+        let deadline = share.and_then(|share| Instant::now().checked_add(share));
         let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
         let cases: Vec<&Loaded> = corpus.iter().filter(|c| c.entry.property == property.name).collect();
         reports.push(run_property(property, config, &mine, &cases, deadline, on_event));
@@ -301,7 +331,6 @@ pub fn run(
             cases: config.cases,
             budget_s: config.budget.map(|b: Duration| b.as_secs_f64()),
             max_numel: config.max_numel,
-            strict: config.strict,
         },
         duration_s: started.elapsed().as_secs_f64(),
         claims: claims(properties, &reports),
@@ -339,10 +368,10 @@ pub fn run_id(seed: u64) -> String {
     format!("{seed:016x}-{:x}-{:x}", now.as_millis(), std::process::id())
 }
 
-/// The run's exit code: 0 conformant or only known deviations, 1 a new deviation (or, under `strict`, a fixed one).
-pub fn exit_code(report: &Report, strict: bool) -> u8 {
-    let s = &report.summary;
-    if s.fail > 0 || (strict && s.fixed > 0) {
+/// The run's exit code: 0 when every property passed, was `known` or was skipped; 1 when one failed the run
+/// (`fail`, `fixed` or `vacuous`: [`Status::fails`], the policy JUnit and `cargo test` share).
+pub fn exit_code(report: &Report) -> u8 {
+    if report.summary.failing() > 0 {
         1
     } else {
         0

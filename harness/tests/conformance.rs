@@ -1,8 +1,11 @@
 //! The `cargo test` entry: one libtest-mimic trial per property and one per corpus file (kind `regression`, named
 //! after the file), so `cargo test -- --list`, `--exact`, name filters and nextest's `--partition` work as for any
 //! test. Settings come from `CONFORM_*` variables (`CONFORM_CASES` raises the small default case count;
-//! `CONFORM_SEED` repeats a run). A property trial fails on a new deviation and on a known deviation that no longer
-//! reproduces; a regression trial fails when its case fails in a way no known deviation covers, or cannot be read.
+//! `CONFORM_SEED` repeats a run). A property trial fails when its status fails a run (`Status::fails`: a new
+//! deviation, a known deviation that no longer reproduces, or a vacuous verdict — the same policy as `conform
+//! run`'s exit code and JUnit); a regression trial fails when its case fails in a way no known deviation covers,
+//! is rejected by its property, or cannot be read. A trial that cannot run here (a CUDA property without CUDA) is
+//! ignored, and fails with the reason under `--include-ignored`: it never reports `ok`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,7 +17,7 @@ use conform_harness::runner::{self, Replay};
 use conform_harness::{CORPUS, KNOWN_DEVIATIONS, REPO_ROOT};
 use conform_properties::cuda::{cuda_status, CudaStatus};
 use conform_properties::{registry, DeviceNeed, Property};
-use conform_reports::{console, Status};
+use conform_reports::console;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() -> ExitCode {
@@ -59,7 +62,8 @@ fn main() -> ExitCode {
             // A CUDA property where CUDA is not usable is ignored, never passed.
             if let Some(reason) = runner::skip_reason(property, config.device, &cuda) {
                 eprintln!("conform: {} not run: {reason}", property.name);
-                return Trial::test(property.name, || Ok(())).with_ignored_flag(true);
+                let why = format!("cannot run here: {reason}");
+                return Trial::test(property.name, move || Err(Failed::from(why))).with_ignored_flag(true);
             }
             let (property, config) = (property.clone(), config.clone());
             let mine = known_of(&known, property.name);
@@ -69,9 +73,9 @@ fn main() -> ExitCode {
                 let (known, stored): (Vec<&KnownDeviation>, Vec<&corpus::Loaded>) =
                     (mine.iter().collect(), stored.iter().collect());
                 let report = runner::run_property(&property, &config, &known, &stored, None, &mut |_| {});
-                match report.status {
-                    Status::Pass | Status::Known | Status::Skip => Ok(()),
-                    Status::Fail | Status::Fixed => Err(Failed::from(console::details(&report))),
+                match report.status.fails() {
+                    false => Ok(()),
+                    true => Err(Failed::from(console::details(&report))),
                 }
             })
         })
@@ -86,7 +90,11 @@ fn main() -> ExitCode {
                 let mine = known_of(&known, property.name);
                 Trial::test(name, move || {
                     match runner::replay(&property, &l.entry.case, &mine.iter().collect::<Vec<_>>()) {
-                        Replay::Passes | Replay::Known(_) | Replay::Rejected(_) => Ok(()),
+                        Replay::Passes | Replay::Known(_) => Ok(()),
+                        Replay::Rejected(why) => Err(Failed::from(format!(
+                            "the property rejects this case, so it checks nothing: {why}\n(hint: the property's \
+                             space no longer covers the case: re-record it with `conform run`, or remove the file)"
+                        ))),
                         Replay::Fails(f) => Err(Failed::from(format!(
                             "{} ({})\nrepro: conform replay {}",
                             f.message,

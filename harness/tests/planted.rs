@@ -48,7 +48,6 @@ fn planted_defect_life_cycle() {
         budget: None,
         max_numel: 64,
         out_dir: root.join("out"),
-        strict: true,
         device: conform_harness::config::DeviceChoice::All,
     };
 

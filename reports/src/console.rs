@@ -34,12 +34,13 @@ pub fn summary_table(report: &Report) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{} properties: {} pass, {} fail, {} known, {} fixed, {} skip (seed {}, {:.1}s)",
+        "{} properties: {} pass, {} fail, {} known, {} fixed, {} vacuous, {} skip (seed {}, {:.1}s)",
         report.properties.len(),
         s.pass,
         s.fail,
         s.known,
         s.fixed,
+        s.vacuous,
         s.skip,
         report.seed,
         report.duration_s

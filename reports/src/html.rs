@@ -8,7 +8,7 @@ use crate::text;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse}\
 td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}\
-.pass{color:#176b2c}.known{color:#6b5a17}.FAIL,.FIXED{color:#a11;font-weight:bold}.skip{color:#777}\
+.pass{color:#176b2c}.known{color:#6b5a17}.FAIL,.FIXED,.VACUOUS{color:#a11;font-weight:bold}.skip{color:#777}\
 pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}";
 
 pub fn to_html(report: &Report) -> String {
@@ -26,7 +26,7 @@ pub fn to_html(report: &Report) -> String {
                 p {
                     "run " code { (report.run_id) } ", libtorch " (report.libtorch_version) ", tch " (report.tch_version) ", seed " (report.seed) ", "
                     (format!("{:.1}", report.duration_s)) " s: " (s.pass) " pass, " (s.fail) " fail, " (s.known)
-                    " known, " (s.fixed) " fixed, " (s.skip) " skip."
+                    " known, " (s.fixed) " fixed, " (s.vacuous) " vacuous, " (s.skip) " skip."
                     @if !report.complete { " " strong { "Incomplete: the run stopped before every property ran." } }
                 }
                 table {

@@ -21,7 +21,7 @@ pub fn to_junit(report: &Report) -> Result<String, quick_junit::SerializeError> 
                 }
                 s
             }
-            Status::Fail | Status::Fixed => {
+            Status::Fail | Status::Fixed | Status::Vacuous => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(p.status.label());
                 s.set_description(text::details(p));

@@ -15,7 +15,7 @@ pub mod write;
 pub use events::Event;
 pub use model::{
     ClaimProperty, ClaimReport, Counterexample, Device, KnownReport, PropertyReport, Report, Settings, Status,
-    StoppedBy, Summary, FORMAT_VERSION,
+    StoppedBy, Summary, FORMAT_VERSION, VACUOUS_REJECT_SHARE,
 };
 pub use write::{check_out_dir, write_all, WriteError, Written};
 
@@ -50,6 +50,7 @@ mod tests {
             observations: Default::default(),
             reject_reasons: Default::default(),
             skip_reason: None,
+            vacuous_reason: None,
         }
     }
 
@@ -81,7 +82,7 @@ mod tests {
             libtorch_version: "2.11.0".into(),
             tch_version: "0.24.0".into(),
             seed: 7,
-            settings: Settings { cases: 100, budget_s: None, max_numel: 64, strict: false },
+            settings: Settings { cases: 100, budget_s: None, max_numel: 64 },
             duration_s: 1.5,
             summary: Summary::of(&properties),
             claims: vec![ClaimReport {

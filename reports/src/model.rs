@@ -10,7 +10,8 @@
 //!   status is the lowercase JSON form, `fail`, not the label `FAIL`); `properties[].stopped_by` and
 //!   `properties[].device` keep their strings, but only the values of [`StoppedBy`] and [`Device`] parse; new
 //!   `run_id` (the JSON, HTML and JUnit of one run carry the same one) and `complete` (false for a run cut short;
-//!   absent reads as true).
+//!   absent reads as true); new status `vacuous` with `properties[].vacuous_reason` and `summary.vacuous`;
+//!   `settings.strict` is gone (one policy for `fixed`: it always fails the run).
 
 use std::collections::BTreeMap;
 
@@ -49,7 +50,6 @@ pub struct Settings {
     pub cases: u32,
     pub budget_s: Option<f64>,
     pub max_numel: usize,
-    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,11 +61,20 @@ pub enum Status {
     Fail,
     /// Only deviations recorded in known-deviations.toml, and each still reproduces.
     Known,
-    /// A recorded deviation no longer reproduces: the entry is stale (loud; fails the run under `--strict`).
+    /// A recorded deviation no longer reproduces: the entry is stale and must be removed, or a deviation that
+    /// comes back later would pass unnoticed. Fails the run, everywhere (exit code, JUnit, `cargo test`).
     Fixed,
-    /// Not run, with a reason.
+    /// The property ran but earned no verdict: it checked no case, or rejected more than
+    /// [`VACUOUS_REJECT_SHARE`] of the cases it drew (`vacuous_reason` says which). Fails the run: a nightly run
+    /// that nobody watches must not read "nothing was checked" as "pass".
+    Vacuous,
+    /// Not run, with a reason (no usable device; not selected). Does not fail the run.
     Skip,
 }
+
+/// A property that rejected more than this share of the cases it drew is `vacuous` (proptest gives up after
+/// `max_global_rejects` the same way): its few checked cases cannot stand for the space it claims to cover.
+pub const VACUOUS_REJECT_SHARE: f64 = 0.9;
 
 impl Status {
     pub fn label(self) -> &'static str {
@@ -74,8 +83,14 @@ impl Status {
             Status::Fail => "FAIL",
             Status::Known => "known",
             Status::Fixed => "FIXED",
+            Status::Vacuous => "VACUOUS",
             Status::Skip => "skip",
         }
+    }
+
+    /// Whether this status fails the run: the one policy that the exit code, JUnit and `cargo test` share.
+    pub fn fails(self) -> bool {
+        matches!(self, Status::Fail | Status::Fixed | Status::Vacuous)
     }
 }
 
@@ -169,6 +184,9 @@ pub struct PropertyReport {
     pub reject_reasons: BTreeMap<String, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// Why a `vacuous` property earned no verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vacuous_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,6 +239,8 @@ pub struct Summary {
     pub fail: usize,
     pub known: usize,
     pub fixed: usize,
+    #[serde(default)]
+    pub vacuous: usize,
     pub skip: usize,
 }
 
@@ -233,10 +253,16 @@ impl Summary {
                 Status::Fail => s.fail += 1,
                 Status::Known => s.known += 1,
                 Status::Fixed => s.fixed += 1,
+                Status::Vacuous => s.vacuous += 1,
                 Status::Skip => s.skip += 1,
             }
         }
         s
+    }
+
+    /// Properties whose status fails the run.
+    pub fn failing(&self) -> usize {
+        self.fail + self.fixed + self.vacuous
     }
 }
 

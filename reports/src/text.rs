@@ -38,5 +38,8 @@ pub fn details(p: &PropertyReport) -> String {
     if let (Status::Skip, Some(why)) = (p.status, &p.skip_reason) {
         let _ = writeln!(out, "{} skipped: {why}", p.name);
     }
+    if let (Status::Vacuous, Some(why)) = (p.status, &p.vacuous_reason) {
+        let _ = writeln!(out, "{} VACUOUS: {why}", p.name);
+    }
     out
 }
