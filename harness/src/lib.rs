@@ -8,6 +8,7 @@ pub mod corpus;
 pub mod error;
 pub mod known;
 pub mod runner;
+pub mod trials;
 
 /// The repository root, for the `cargo test` entry.
 pub const REPO_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");

@@ -248,3 +248,27 @@ fn cuda_properties_skip_with_a_reason_and_device_cuda_explains_why_not() {
         conform(&["run", "--family", "devices", "--device", "cpu", "--quiet", "--out", dir.to_str().unwrap()], &[]);
     assert!(text(&cpu).contains("devices::cuda_round_trip_bit_exact") && text(&cpu).contains("skip"), "{}", text(&cpu));
 }
+
+#[test]
+fn a_run_that_checked_nothing_fails_and_names_the_properties() {
+    // 1 ms shared by 26 CPU properties leaves each too little to check a case.
+    let dir = out_dir("vacuous");
+    let out = conform(&["run", "--budget", "1ms", "--seed", "3", "--quiet", "--out", dir.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let vacuous: Vec<&serde_json::Value> =
+        report["properties"].as_array().unwrap().iter().filter(|p| p["status"] == "vacuous").collect();
+    assert!(!vacuous.is_empty(), "{report}");
+    for p in &vacuous {
+        assert_eq!(p["cases"].as_u64(), p["rejects"].as_u64(), "a vacuous property checked no case: {p}");
+        assert!(p["vacuous_reason"].as_str().unwrap().starts_with("checked no case"), "{p}");
+        let named = format!("{} VACUOUS: checked no case", p["name"].as_str().unwrap());
+        assert!(text(&out).contains(&named), "{}", text(&out));
+    }
+    for p in report["properties"].as_array().unwrap() {
+        if p["status"] == "pass" || p["status"] == "known" {
+            assert!(p["cases"].as_u64() > p["rejects"].as_u64(), "a pass must have checked a case: {p}");
+        }
+    }
+    assert!(report["summary"]["vacuous"].as_u64().unwrap() > 0);
+}

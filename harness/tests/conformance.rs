@@ -12,13 +12,12 @@ use std::process::ExitCode;
 
 use conform_harness::config::RunConfig;
 use conform_harness::corpus::{self, Corpus};
-use conform_harness::known::{self, KnownDeviation};
-use conform_harness::runner::{self, Replay};
+use conform_harness::known;
+use conform_harness::{runner, trials};
 use conform_harness::{CORPUS, KNOWN_DEVIATIONS, REPO_ROOT};
 use conform_properties::cuda::{cuda_status, CudaStatus};
-use conform_properties::{registry, DeviceNeed, Property};
-use conform_reports::console;
-use libtest_mimic::{Arguments, Failed, Trial};
+use conform_properties::{registry, DeviceNeed};
+use libtest_mimic::{Arguments, Trial};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -56,60 +55,17 @@ fn main() -> ExitCode {
         true => cuda_status(),
         false => CudaStatus::unusable("no property needs it"),
     };
-    let mut trials: Vec<Trial> = properties
-        .iter()
-        .map(|property| {
-            // A CUDA property where CUDA is not usable is ignored, never passed.
-            if let Some(reason) = runner::skip_reason(property, config.device, &cuda) {
-                eprintln!("conform: {} not run: {reason}", property.name);
-                let why = format!("cannot run here: {reason}");
-                return Trial::test(property.name, move || Err(Failed::from(why))).with_ignored_flag(true);
-            }
-            let (property, config) = (property.clone(), config.clone());
-            let mine = known_of(&known, property.name);
-            let stored: Vec<corpus::Loaded> =
-                loaded.iter().flatten().filter(|l| l.entry.property == property.name).cloned().collect();
-            Trial::test(property.name, move || {
-                let (known, stored): (Vec<&KnownDeviation>, Vec<&corpus::Loaded>) =
-                    (mine.iter().collect(), stored.iter().collect());
-                let report = runner::run_property(&property, &config, &known, &stored, None, &mut |_| {});
-                match report.status.fails() {
-                    false => Ok(()),
-                    true => Err(Failed::from(console::details(&report))),
-                }
-            })
-        })
-        .collect();
+    for property in &properties {
+        if let Some(reason) = runner::skip_reason(property, config.device, &cuda) {
+            eprintln!("conform: {} not run: {reason}", property.name);
+        }
+    }
+    let stored: Vec<corpus::Loaded> = loaded.iter().filter_map(|l| l.as_ref().ok()).cloned().collect();
+    let mut trials: Vec<Trial> =
+        properties.iter().map(|p| trials::property_trial(p, &config, &cuda, &known, &stored)).collect();
     for (path, result) in corpus_files.iter().zip(loaded) {
         let name = path.strip_prefix(REPO_ROOT).unwrap_or(path).display().to_string();
-        let trial = match result {
-            Err(e) => Trial::test(name, move || Err(Failed::from(e.to_string()))),
-            Ok(l) => {
-                let property: Property =
-                    properties.iter().find(|p| p.name == l.entry.property).expect("load checked the name").clone();
-                let mine = known_of(&known, property.name);
-                Trial::test(name, move || {
-                    match runner::replay(&property, &l.entry.case, &mine.iter().collect::<Vec<_>>()) {
-                        Replay::Passes | Replay::Known(_) => Ok(()),
-                        Replay::Rejected(why) => Err(Failed::from(format!(
-                            "the property rejects this case, so it checks nothing: {why}\n(hint: the property's \
-                             space no longer covers the case: re-record it with `conform run`, or remove the file)"
-                        ))),
-                        Replay::Fails(f) => Err(Failed::from(format!(
-                            "{} ({})\nrepro: conform replay {}",
-                            f.message,
-                            f.signature,
-                            l.path.display()
-                        ))),
-                    }
-                })
-            }
-        };
-        trials.push(trial.with_kind("regression"));
+        trials.push(trials::regression_trial(name, result, &properties, &known));
     }
     libtest_mimic::run(&args, trials).exit_code()
-}
-
-fn known_of(known: &[KnownDeviation], property: &str) -> Vec<KnownDeviation> {
-    known.iter().filter(|k| k.property == property).cloned().collect()
 }

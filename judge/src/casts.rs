@@ -277,3 +277,77 @@ pub fn agree(case: &TensorCase, target: Dtype, a: (&str, &[u64]), b: (&str, &[u6
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(dtype: Dtype, values: Vec<u64>) -> TensorCase {
+        TensorCase::contiguous(dtype, &[values.len()], values).unwrap()
+    }
+
+    fn signature(v: Verdict) -> String {
+        match v {
+            Err(CheckError::Fail(f)) => f.signature,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    /// Each judge names an output of the wrong length before looking at values: an empty, short or long output
+    /// never passes (they used to `zip` and stop at the shorter side).
+    #[test]
+    fn every_judge_fails_an_output_of_the_wrong_length() {
+        let c = case(Dtype::F32, vec![0x3f80_0000, 0x4000_0000, 0x4040_0000]);
+        let right: Vec<u64> = c.logical().iter().map(|&x| cast_float(Dtype::F32, x, Dtype::F64).bits).collect();
+        let back = c.logical();
+        for wrong in [vec![], right[..2].to_vec(), [right.clone(), vec![0]].concat()] {
+            let n = wrong.len();
+            for demand in [Demand::CorrectlyRounded, Demand::HalfUlp] {
+                let s = signature(rounding(&c, Dtype::F64, "op", &wrong, demand, None));
+                assert_eq!(s, "op(f32→f64) returned the wrong number of values", "{n} values");
+            }
+            assert!(signature(widening(&c, Dtype::F64, "op", &wrong, &back, None)).ends_with("wrong number of values"));
+            assert!(signature(widening(&c, Dtype::F64, "op", &right, &wrong, None)).ends_with("wrong number of values"));
+            assert!(
+                signature(truncates_toward_zero(&c, Dtype::I8, "op", &wrong, None)).ends_with("wrong number of values")
+            );
+            assert!(signature(bool_cast(&c, Dtype::Bool, "op", &wrong)).ends_with("wrong number of values"));
+            assert!(signature(agree(&c, Dtype::F64, ("a", &right), ("b", &wrong))).ends_with("wrong number of values"));
+            assert!(signature(agree(&c, Dtype::F64, ("a", &wrong), ("b", &right))).ends_with("wrong number of values"));
+        }
+        assert_eq!(rounding(&c, Dtype::F64, "op", &right, Demand::CorrectlyRounded, None), Ok(()));
+        assert_eq!(widening(&c, Dtype::F64, "op", &right, &back, None), Ok(()));
+    }
+
+    /// A wrong last element of many is found (a judge that looked only at the first would pass it).
+    #[test]
+    fn a_wrong_last_element_fails_every_judge() {
+        let c = case(Dtype::F32, vec![0x3f80_0000, 0x4000_0000, 0x4040_0000]);
+        let mut out: Vec<u64> = c.logical().iter().map(|&x| cast_float(Dtype::F32, x, Dtype::F16).bits).collect();
+        out[2] ^= 1;
+        assert!(signature(rounding(&c, Dtype::F16, "op", &out, Demand::CorrectlyRounded, None))
+            .ends_with("not correctly rounded"));
+        let ints = case(Dtype::F32, vec![0x3f80_0000, 0x4000_0000, 0x4040_0000]);
+        let mut trunc_out = vec![1, 2, 3];
+        trunc_out[2] = 4;
+        assert!(signature(truncates_toward_zero(&ints, Dtype::I8, "op", &trunc_out, None)).ends_with("toward zero"));
+        let mut bools = vec![1, 1, 1];
+        bools[2] = 0;
+        assert!(signature(bool_cast(&c, Dtype::Bool, "op", &bools)).ends_with("wrong"));
+    }
+
+    /// A NaN must come out a NaN; any non-NaN output for a NaN input fails, whatever the demand.
+    #[test]
+    fn a_nan_turned_into_a_number_fails() {
+        let c = case(Dtype::F32, vec![0x3f80_0000, 0x7fc0_0001]);
+        for demand in [Demand::CorrectlyRounded, Demand::HalfUlp] {
+            let out = vec![0x3c00, 0x7c00];
+            assert!(
+                signature(rounding(&c, Dtype::F16, "op", &out, demand, None)).ends_with("not correctly rounded")
+                    || demand == Demand::HalfUlp
+            );
+            assert!(rounding(&c, Dtype::F16, "op", &out, demand, None).is_err());
+        }
+        assert_eq!(rounding(&c, Dtype::F16, "op", &[0x3c00, 0xfe00], Demand::CorrectlyRounded, None), Ok(()));
+    }
+}
