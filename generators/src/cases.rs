@@ -10,7 +10,9 @@ use std::fmt;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use serde::{Deserialize, Serialize};
 
+use crate::api::ApiCase;
 use crate::case::TensorCase;
+use crate::files::FileCase;
 use crate::strategy::{arb_case, CaseSpace};
 
 /// One input of any kind.
@@ -19,6 +21,10 @@ use crate::strategy::{arb_case, CaseSpace};
 pub enum Case {
     /// A dtype, a strided layout and its storage.
     Tensor(TensorCase),
+    /// The bytes of a `.npy`/`.npz` file, valid or hostile (the `files` family).
+    File(FileCase),
+    /// One call of a safe tch function with hostile arguments (the `api` family).
+    Api(ApiCase),
 }
 
 impl Case {
@@ -29,6 +35,8 @@ impl Case {
     pub fn kind(&self) -> &'static str {
         match self {
             Case::Tensor(_) => TensorCase::KIND,
+            Case::File(_) => FileCase::KIND,
+            Case::Api(_) => ApiCase::KIND,
         }
     }
 
@@ -36,6 +44,8 @@ impl Case {
     pub fn size(&self) -> usize {
         match self {
             Case::Tensor(t) => t.numel(),
+            Case::File(f) => f.bytes().len(),
+            Case::Api(a) => a.numel(),
         }
     }
 
@@ -49,6 +59,8 @@ impl Case {
     pub fn hash_text(&self) -> String {
         match self {
             Case::Tensor(t) => t.to_json(),
+            Case::File(f) => serde_json::to_string_pretty(f).expect("a file case always serialises"),
+            Case::Api(a) => a.to_json(),
         }
     }
 }
@@ -58,6 +70,8 @@ impl fmt::Debug for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Case::Tensor(t) => fmt::Debug::fmt(t, f),
+            Case::File(c) => fmt::Debug::fmt(c, f),
+            Case::Api(a) => fmt::Debug::fmt(a, f),
         }
     }
 }
@@ -71,11 +85,38 @@ pub trait CaseKind: Clone + fmt::Debug + Send + Sync + 'static {
     fn into_case(self) -> Case;
 }
 
+impl CaseKind for FileCase {
+    const KIND: &'static str = "file";
+    fn from_case(case: &Case) -> Option<&Self> {
+        match case {
+            Case::File(f) => Some(f),
+            _ => None,
+        }
+    }
+    fn into_case(self) -> Case {
+        Case::File(self)
+    }
+}
+
+impl CaseKind for ApiCase {
+    const KIND: &'static str = "api";
+    fn from_case(case: &Case) -> Option<&Self> {
+        match case {
+            Case::Api(a) => Some(a),
+            _ => None,
+        }
+    }
+    fn into_case(self) -> Case {
+        Case::Api(self)
+    }
+}
+
 impl CaseKind for TensorCase {
     const KIND: &'static str = Case::TENSOR_KIND;
     fn from_case(case: &Case) -> Option<&Self> {
         match case {
             Case::Tensor(t) => Some(t),
+            _ => None,
         }
     }
     fn into_case(self) -> Case {
@@ -110,9 +151,9 @@ mod tests {
         extra["surprise"] = 1.into();
         assert!(serde_json::from_value::<Case>(extra).is_err(), "unknown fields are refused");
         let mut unknown = json;
-        unknown["kind"] = "file".into();
+        unknown["kind"] = "sound".into();
         let err = serde_json::from_value::<Case>(unknown).unwrap_err().to_string();
-        assert!(err.contains("unknown variant `file`"), "{err}");
+        assert!(err.contains("unknown variant `sound`"), "{err}");
     }
 
     #[test]

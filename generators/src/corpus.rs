@@ -196,7 +196,7 @@ mod tests {
             err(&good.replace("\"format_version\": 2", "\"format_version\": 0")).contains("format_version 0 is not")
         );
         assert!(err(&good.replace("\"format_version\": 2", "\"format_version\": \"2\"")).contains("not a whole number"));
-        assert!(err(&good.replace("\"kind\": \"tensor\"", "\"kind\": \"file\"")).contains("unknown variant `file`"));
+        assert!(err(&good.replace("\"kind\": \"tensor\"", "\"kind\": \"sound\"")).contains("unknown variant `sound`"));
         assert!(err(&good.replace("\"f16\"", "\"f17\"")).contains("unknown variant `f17`"));
         assert!(err(&good.replace("\"0x8000 = -0.0\"", "\"0x18000\""))
             .contains("storage[1] = 0x18000 does not fit dtype f16"));

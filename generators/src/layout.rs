@@ -27,7 +27,7 @@ pub enum LayoutError {
     RankMismatch { shape: usize, strides: usize },
     #[error("shape has {rank} dimensions, more than the {MAX_RANK} allowed")]
     TooManyDims { rank: usize },
-    #[error("the product of shape {shape:?} overflows")]
+    #[error("the product of shape {shape:?} overflows (counting its non-zero sides only)")]
     NumelOverflow { shape: Vec<usize> },
     #[error("shape[{dim}] = {size} or strides[{dim}] = {stride} does not fit in an i64")]
     TooLarge { dim: usize, size: usize, stride: isize },
@@ -44,7 +44,9 @@ impl Hint for LayoutError {
         Some(match self {
             LayoutError::RankMismatch { .. } => "give one stride per dimension".to_string(),
             LayoutError::TooManyDims { .. } => format!("use at most {MAX_RANK} dimensions"),
-            LayoutError::NumelOverflow { .. } => "the number of elements must fit in an i64".to_string(),
+            LayoutError::NumelOverflow { .. } => {
+                "the product of the non-zero sides must fit in an i64, as in ndarray and libtorch".to_string()
+            }
             LayoutError::TooLarge { .. } => "use smaller values".to_string(),
             LayoutError::OutOfBounds { storage_len, .. } => format!(
                 "every element at offset + sum(index[d] * strides[d]) must lie in 0..{storage_len}; \
@@ -66,9 +68,17 @@ impl Layout {
         self.shape.len()
     }
 
-    /// Number of logical elements, `None` on overflow.
+    /// Number of logical elements; `None` when the product of the non-zero sides overflows, whatever the order of the
+    /// axes (`[0, big, big]` like `[big, big, 0]`).
     pub fn numel(&self) -> Option<usize> {
-        self.shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n))
+        let product = self.nonzero_product()?;
+        Some(if self.shape.contains(&0) { 0 } else { product })
+    }
+
+    /// The product of the non-zero sides, `None` on overflow: what ndarray (`size_of_shape_checked`) and libtorch
+    /// (`numel: integer multiplication overflow`) require to fit, even when another side is 0.
+    fn nonzero_product(&self) -> Option<usize> {
+        self.shape.iter().filter(|&&n| n != 0).try_fold(1usize, |acc, &n| acc.checked_mul(n))
     }
 
     /// Checks that every addressed element lies in `0..storage_len`, with no arithmetic overflow anywhere.
@@ -84,10 +94,13 @@ impl Layout {
                 return Err(LayoutError::TooLarge { dim, size, stride });
             }
         }
-        let numel = self.numel().filter(|&n| i64::try_from(n).is_ok());
-        let Some(numel) = numel else {
+        // The non-zero sides must multiply within i64 whatever the axis order: an empty tensor of sides
+        // [0, 2^40, 2^40] is refused by ndarray and libtorch alike, so it must be refused here, not reported later as
+        // a deviation of theirs.
+        if self.nonzero_product().filter(|&n| i64::try_from(n).is_ok()).is_none() {
             return Err(LayoutError::NumelOverflow { shape: self.shape.clone() });
-        };
+        }
+        let numel = self.numel().expect("the non-zero sides' product fits");
         if numel == 0 {
             return match self.offset <= storage_len {
                 true => Ok(()),
@@ -264,6 +277,29 @@ mod tests {
         let neg = layout(&[3], &[isize::MIN + 1], usize::MAX);
         assert!(matches!(neg.validate(10), Err(LayoutError::TooLarge { .. }) | Err(LayoutError::OutOfBounds { .. })));
         assert!(matches!(layout(&[1], &[], 0).validate(1), Err(LayoutError::RankMismatch { .. })));
+    }
+
+    #[test]
+    fn validation_does_not_depend_on_axis_order() {
+        // Issue 11, finding 6: [0, MAX, MAX] was accepted (0 * MAX * MAX = 0), then ndarray panicked and libtorch
+        // said "numel: integer multiplication overflow"; [MAX, MAX, 0] was refused.
+        const MAX: usize = 1 << 40;
+        for shape in [[0, MAX, MAX], [MAX, 0, MAX], [MAX, MAX, 0]] {
+            let l = layout(&shape, &[1, 1, 1], 0);
+            assert_eq!(
+                l.validate(10),
+                Err(LayoutError::NumelOverflow { shape: shape.to_vec() }),
+                "{shape:?} is refused in every order"
+            );
+        }
+        let widest = i64::MAX as usize;
+        assert!(matches!(layout(&[0, widest, 2], &[1, 1, 1], 0).validate(1), Err(LayoutError::NumelOverflow { .. })));
+        assert!(matches!(layout(&[widest, 2, 0], &[1, 1, 1], 0).validate(1), Err(LayoutError::NumelOverflow { .. })));
+        // Empty tensors whose other sides fit are still fine, in any order.
+        assert_eq!(layout(&[0, widest, 1], &[1, 1, 1], 0).validate(0), Ok(()));
+        assert_eq!(layout(&[1, widest, 0], &[1, 1, 1], 0).validate(0), Ok(()));
+        assert_eq!(layout(&[0, 1 << 31, 1 << 31], &[1, 1, 1], 0).validate(0), Ok(()));
+        assert_eq!(layout(&[0, MAX, MAX], &[1, 1, 1], 0).numel(), layout(&[MAX, MAX, 0], &[1, 1, 1], 0).numel());
     }
 
     /// One value of each variant.

@@ -30,6 +30,9 @@ pub struct SearchConfig {
     pub max_shrink_time: Duration,
     /// Give up after this many rejected cases.
     pub max_rejects: u32,
+    /// Draw (and skip, unchecked) this many cases first: a search resumed after case `start - 1`, e.g. in a fresh
+    /// worker process after that case crashed the last one. `cases` still counts from the stream's first case.
+    pub start: u32,
 }
 
 impl SearchConfig {
@@ -41,6 +44,7 @@ impl SearchConfig {
             max_shrink_iters: 100_000,
             max_shrink_time: Duration::from_secs(60),
             max_rejects: cases.saturating_mul(4).max(1000),
+            start: 0,
         }
     }
 }
@@ -66,7 +70,7 @@ pub struct Found<V, E> {
 
 #[derive(Debug, Clone)]
 pub struct SearchReport<V, E> {
-    /// Cases drawn and checked, rejects included (shrink attempts not included).
+    /// Cases drawn and checked by this search (after `start`), rejects included (shrink attempts not included).
     pub cases: u32,
     pub rejects: u32,
     pub stop: Stop,
@@ -90,13 +94,33 @@ pub fn rng(seed: u64, stream: &str) -> TestRng {
     TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
 }
 
+/// What a search tells its caller as it goes (all optional): the index of the case about to be checked (counted
+/// from the stream's first case, so a crash can be pinned to it), each checked case, and the start of shrinking.
+pub trait Observer<V> {
+    /// Case `index` of the stream is about to be checked.
+    fn starting(&mut self, _index: u32) {}
+    /// A case was checked; `done` counts this search's cases.
+    fn checked(&mut self, _done: u32, _case: &V) {}
+    /// Case `index` failed and shrinking begins.
+    fn shrinking(&mut self, _index: u32) {}
+}
+
+/// An observer of checked cases only.
+struct OnCase<P>(P);
+
+impl<V, P: FnMut(u32, &V)> Observer<V> for OnCase<P> {
+    fn checked(&mut self, done: u32, case: &V) {
+        (self.0)(done, case)
+    }
+}
+
 /// Runs `check` on up to `config.cases` cases of `strategy`; `on_case` hears the count and the case after each.
 pub fn search<S, E, C, P>(
     strategy: &S,
     stream: &str,
     config: &SearchConfig,
-    mut check: C,
-    mut on_case: P,
+    check: C,
+    on_case: P,
 ) -> Result<SearchReport<S::Value, E>, SearchError>
 where
     S: Strategy,
@@ -104,18 +128,42 @@ where
     C: FnMut(&S::Value) -> Outcome<E>,
     P: FnMut(u32, &S::Value),
 {
+    search_observed(strategy, stream, config, check, &mut OnCase(on_case))
+}
+
+/// [`search`], telling `observer` which case is about to run and when shrinking starts.
+pub fn search_observed<S, E, C>(
+    strategy: &S,
+    stream: &str,
+    config: &SearchConfig,
+    mut check: C,
+    observer: &mut dyn Observer<S::Value>,
+) -> Result<SearchReport<S::Value, E>, SearchError>
+where
+    S: Strategy,
+    S::Value: Clone,
+    C: FnMut(&S::Value) -> Outcome<E>,
+{
     let mut runner = TestRunner::new_with_rng(Config::default(), rng(config.seed, stream));
     let mut report = SearchReport { cases: 0, rejects: 0, stop: Stop::AllCases, found: None };
-    while report.cases < config.cases {
+    let draw = |runner: &mut TestRunner| {
+        strategy.new_tree(runner).map_err(|e| SearchError::CannotDraw { reason: e.to_string() })
+    };
+    for _ in 0..config.start.min(config.cases) {
+        draw(&mut runner)?;
+    }
+    while config.start + report.cases < config.cases {
         if config.deadline.is_some_and(|d| Instant::now() >= d) {
             report.stop = Stop::Deadline;
             break;
         }
-        let mut tree = strategy.new_tree(&mut runner).map_err(|e| SearchError::CannotDraw { reason: e.to_string() })?;
+        let mut tree = draw(&mut runner)?;
         let case = tree.current();
+        let index = config.start + report.cases;
+        observer.starting(index);
         report.cases += 1;
         let outcome = check(&case);
-        on_case(report.cases, &case);
+        observer.checked(report.cases, &case);
         match outcome {
             Outcome::Pass => {}
             Outcome::Reject(_) => {
@@ -127,12 +175,36 @@ where
             }
             Outcome::Fail(failure) => {
                 report.stop = Stop::Failed;
+                observer.shrinking(index);
                 report.found = Some(shrink(&mut tree, case, failure, config, &mut check));
                 break;
             }
         }
     }
     Ok(report)
+}
+
+/// The value tree of case `index` of the stream (counted from 0), exactly as [`search`] draws it: how a parent
+/// process regenerates the case a worker was checking when it died, to shrink it.
+pub fn tree_at<S: Strategy>(strategy: &S, seed: u64, stream: &str, index: u32) -> Result<S::Tree, SearchError> {
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng(seed, stream));
+    let mut tree = strategy.new_tree(&mut runner).map_err(|e| SearchError::CannotDraw { reason: e.to_string() })?;
+    for _ in 0..index {
+        tree = strategy.new_tree(&mut runner).map_err(|e| SearchError::CannotDraw { reason: e.to_string() })?;
+    }
+    Ok(tree)
+}
+
+/// Shrinks the failing case `tree` holds, as [`search`] does after a failure: what the parent of a crashed worker
+/// runs, with a check that asks a fresh worker.
+pub fn shrink_tree<T, E, C>(tree: &mut T, failure: E, config: &SearchConfig, mut check: C) -> Found<T::Value, E>
+where
+    T: ValueTree,
+    T::Value: Clone,
+    C: FnMut(&T::Value) -> Outcome<E>,
+{
+    let original = tree.current();
+    shrink(tree, original, failure, config, &mut check)
 }
 
 fn shrink<T, E, C>(
@@ -147,11 +219,11 @@ where
     T::Value: Clone,
     C: FnMut(&T::Value) -> Outcome<E>,
 {
-    let until = Instant::now() + config.max_shrink_time;
+    let until = Instant::now().checked_add(config.max_shrink_time);
     let mut found = Found { minimal: original.clone(), failure, original, shrink_steps: 0 };
     let mut more = tree.simplify();
     let mut iters = 0;
-    while more && iters < config.max_shrink_iters && Instant::now() < until {
+    while more && iters < config.max_shrink_iters && until.is_none_or(|u| Instant::now() < u) {
         iters += 1;
         let candidate = tree.current();
         match check(&candidate) {
@@ -170,6 +242,56 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tree_at_regenerates_the_case_search_checked_and_a_resumed_search_goes_on_from_there() {
+        let strategy = crate::strategy::arb_case(crate::strategy::CaseSpace::all(16));
+        let mut seen = Vec::new();
+        let config = SearchConfig::new(20, 7);
+        search(&strategy, "s", &config, |_| Outcome::<()>::Pass, |_, c: &crate::TensorCase| seen.push(c.clone()))
+            .unwrap();
+        for index in [0u32, 5, 19] {
+            assert_eq!(tree_at(&strategy, 7, "s", index).unwrap().current(), seen[index as usize]);
+        }
+        let mut resumed = Vec::new();
+        let report = search(
+            &strategy,
+            "s",
+            &SearchConfig { start: 12, ..config },
+            |_| Outcome::<()>::Pass,
+            |_, c: &crate::TensorCase| resumed.push(c.clone()),
+        )
+        .unwrap();
+        assert_eq!(report.cases, 8);
+        assert_eq!(resumed, seen[12..]);
+    }
+
+    #[test]
+    fn the_observer_hears_each_index_before_its_check_and_the_failing_index() {
+        #[derive(Default)]
+        struct Heard(Vec<String>);
+        impl<V> Observer<V> for Heard {
+            fn starting(&mut self, index: u32) {
+                self.0.push(format!("start {index}"));
+            }
+            fn shrinking(&mut self, index: u32) {
+                self.0.push(format!("shrink {index}"));
+            }
+        }
+        let strategy = crate::strategy::arb_case(crate::strategy::CaseSpace::all(16));
+        let mut heard = Heard::default();
+        let mut n = 0;
+        let check = |_: &crate::TensorCase| {
+            n += 1;
+            if n == 3 {
+                Outcome::Fail(())
+            } else {
+                Outcome::Pass
+            }
+        };
+        search_observed(&strategy, "s", &SearchConfig::new(10, 1), check, &mut heard).unwrap();
+        assert_eq!(heard.0[..4], ["start 0", "start 1", "start 2", "shrink 2"]);
+    }
     use crate::dtype::Dtype;
     use crate::strategy::{arb_case, CaseSpace};
 

@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
-use conform_properties::{registry, Property};
+use conform_properties::Property;
+
+use crate::selftest::registry;
 use conform_reports::console::{self, Progress};
 
 use crate::config::{self, RunConfig, RunFlags};
-use crate::corpus::{self, Corpus};
+use crate::corpus::{self, shown, Corpus};
 use crate::error::UsageError;
 use crate::known::{self, KnownDeviation};
 use crate::runner;
@@ -40,7 +42,7 @@ enum Command {
     Run(RunArgs),
     /// Replay corpus files (default: every accepted file) and say whether each still fails the same way.
     Replay {
-        /// Corpus files, accepted (.json) or pending (.json.new).
+        /// Corpus files, accepted (.json) or pending (.json.new), inside the corpus folder (--corpus).
         paths: Vec<PathBuf>,
         #[command(flatten)]
         files: Files,
@@ -54,6 +56,22 @@ enum Command {
     Accept(Pick),
     /// Delete pending files.
     Reject(Pick),
+    /// Merge the report.json files of the shards of one run (`run --shard K/N`) into one report in DIR; refuses
+    /// reports of different runs (seed, settings, versions, format), incomplete ones, and duplicate properties.
+    Merge(crate::nightly::MergeArgs),
+    /// Compare two report.json files property by property (by name: across versions and devices); exit 1 when
+    /// anything got worse.
+    Diff(crate::nightly::DiffArgs),
+    /// Print, for corpus files (default: every accepted one), a minimal Rust program (and where the deviation is
+    /// libtorch's, a Python/torch one) printing actual and expected bits, and a draft upstream issue.
+    Repro(crate::repro::ReproArgs),
+    /// Serve check and search requests on stdin/stdout (what `run` starts, one per job; not for people).
+    #[command(hide = true)]
+    Worker {
+        /// Where to write the index of the case in flight.
+        #[arg(long, value_name = "FILE")]
+        progress: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -61,7 +79,8 @@ struct Files {
     /// The regression corpus [env: CONFORM_CORPUS] [default: corpus]
     #[arg(long, value_name = "DIR")]
     corpus: Option<PathBuf>,
-    /// The known deviations file [env: CONFORM_KNOWN] [default: known-deviations.toml]
+    /// The known deviations file, which must exist when named [env: CONFORM_KNOWN] [default: known-deviations.toml,
+    /// or none when that is missing]
     #[arg(long, value_name = "FILE")]
     known: Option<PathBuf>,
 }
@@ -75,8 +94,13 @@ impl Files {
         config::known_path(self.known.clone())
     }
 
+    /// The known deviations, with their evidence in this corpus. Only the default path may be missing (no known
+    /// deviations); a path given by `--known` or `CONFORM_KNOWN` must exist, so a typo is an error naming it.
     fn known(&self, names: &[&str]) -> Result<Vec<KnownDeviation>, UsageError> {
-        Ok(known::load(&self.known_path(), names)?)
+        let named = self.known.is_some() || std::env::var_os("CONFORM_KNOWN").is_some();
+        let if_missing = if named { known::IfMissing::Error } else { known::IfMissing::NoDeviations };
+        known::load(&self.known_path(), if_missing, &self.corpus(), names)
+            .map_err(|e| UsageError { hint: e.hint(), message: corpus::shown_lines(&e.to_string()) })
     }
 }
 
@@ -99,6 +123,10 @@ struct Select {
     /// Only the property with this full name (repeatable).
     #[arg(long = "property", value_name = "NAME")]
     properties: Vec<String>,
+    /// Only the properties of shard K of N (1 <= K <= N): those whose full name's FNV-1a 64 hash, shifted right by 32,
+    /// modulo N is K-1.
+    #[arg(long, value_name = "K/N", value_parser = crate::nightly::parse_shard)]
+    shard: Option<crate::nightly::Shard>,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +157,22 @@ struct RunArgs {
     /// No progress bars (the summary table is still printed).
     #[arg(long)]
     quiet: bool,
+    /// Write new failures' pending corpus files under DIR (in the corpus layout) instead of into the corpus, even when
+    /// CI is set, e.g. into a CI artifact [env: CONFORM_PENDING] [default: the corpus, and none when CI is set]
+    #[arg(long, value_name = "DIR")]
+    pending: Option<PathBuf>,
+    /// Worker processes side by side, each running one property at a time [env: CONFORM_JOBS] [default: the
+    /// number of cores]
+    #[arg(long, value_name = "N", value_parser = config::parse_jobs)]
+    jobs: Option<usize>,
+    /// Run the checks in this process, one property at a time, instead of in crash-isolated workers (for
+    /// debugging: an abort of libtorch then ends the run).
+    #[arg(long, conflicts_with_all = ["jobs", "case_timeout"])]
+    in_process: bool,
+    /// Kill a worker whose case runs longer than this and record the case as a timeout, e.g. 30s, or none
+    /// [env: CONFORM_CASE_TIMEOUT] [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    case_timeout: Option<String>,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -144,6 +188,13 @@ pub fn main(cli: Cli) -> Result<u8> {
         Command::Review { files } => review(&files),
         Command::Accept(pick) => decide(&pick, true),
         Command::Reject(pick) => decide(&pick, false),
+        Command::Merge(args) => crate::nightly::merge(args),
+        Command::Diff(args) => crate::nightly::diff(args),
+        Command::Repro(args) => crate::repro::run(args),
+        Command::Worker { progress } => {
+            crate::worker::serve(&progress).context("the worker's pipes closed")?;
+            Ok(0)
+        }
     }
 }
 
@@ -157,7 +208,8 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
     let all = registry();
     let names = names(&all);
     let known = files.known(&names)?;
-    let paths = if paths.is_empty() { files.corpus().accepted() } else { paths.to_vec() };
+    let corpus = files.corpus();
+    let paths = if paths.is_empty() { corpus.accepted() } else { paths.to_vec() };
     if paths.is_empty() {
         return Err(UsageError::new(
             format!("no corpus file to replay under {}", files.corpus().root.display()),
@@ -169,10 +221,11 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
     let mut out = String::new();
     let mut code = 0u8;
     for path in &paths {
-        let loaded = match corpus::load(path, &names) {
+        let loaded = match corpus.load(path, &names) {
             Ok(loaded) => loaded,
             Err(e) => {
-                out.push_str(&format!("{path}: ERROR {kind}\n", path = path.display(), kind = e.kind));
+                let (path, kind) = (shown(&path.display().to_string()), shown(&e.kind.to_string()));
+                out.push_str(&format!("{path}: ERROR {kind}\n"));
                 if let Some(hint) = e.hint() {
                     out.push_str(&format!("  (hint: {hint})\n"));
                 }
@@ -191,36 +244,44 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
         };
         let line = match runner::replay(property, &loaded.entry.case, &mine) {
             runner::Replay::Passes => "passes now (the recorded failure is gone)".to_string(),
-            runner::Replay::Rejected(why) => format!("rejected: {why}"),
+            runner::Replay::Rejected(why) => format!("rejected: {}", shown(&why)),
             runner::Replay::Known(f) => {
-                format!("reproduces {} (known deviation: {})\n  {}", same(&f), f.signature, f.message)
+                format!("reproduces {} (known deviation: {})\n  {}", same(&f), shown(&f.signature), shown(&f.message))
             }
             runner::Replay::Fails(f) => {
                 code = code.max(1);
-                format!("FAILS {} ({})\n  {}", same(&f), f.signature, f.message)
+                format!("FAILS {} ({})\n  {}", same(&f), shown(&f.signature), shown(&f.message))
             }
         };
-        out.push_str(&format!("{}: {} {line}\n", path.display(), property.name));
+        out.push_str(&format!("{}: {} {line}\n", shown(&path.display().to_string()), property.name));
     }
     print_tolerating_closed_pipe(&out)?;
     Ok(code)
 }
 
+/// Lists pending files with their failures. Everything shown comes from files a run or a person wrote, so it is
+/// shown with control characters escaped: a message cannot send escape sequences to the terminal.
 fn review(files: &Files) -> Result<u8> {
     let names = names(&registry());
-    let pending = files.corpus().pending();
+    let corpus = files.corpus();
+    let pending = corpus.pending();
     let mut out = String::new();
     for path in &pending {
-        match corpus::load(path, &names) {
+        let shown_path = shown(&path.display().to_string());
+        match corpus.load(path, &names) {
             Ok(l) => out.push_str(&format!(
-                "{}\n  property:  {}\n  signature: {}\n  message:   {}\n  case:      {:?}\n",
-                path.display(),
-                l.entry.property,
-                l.entry.signature,
-                l.entry.message,
-                l.entry.case
+                "{shown_path}\n  property:  {}\n  signature: {}\n  message:   {}\n  case:      {}\n",
+                shown(&l.entry.property),
+                shown(&l.entry.signature),
+                shown(&l.entry.message),
+                shown(&format!("{:?}", l.entry.case)),
             )),
-            Err(e) => out.push_str(&format!("{}\n  ERROR {}\n", path.display(), e.kind)),
+            Err(e) => {
+                out.push_str(&format!("{shown_path}\n  ERROR {}\n", shown(&e.kind.to_string())));
+                if let Some(hint) = e.hint() {
+                    out.push_str(&format!("  (hint: {hint})\n"));
+                }
+            }
         }
     }
     out.push_str(&format!(
@@ -234,7 +295,8 @@ fn review(files: &Files) -> Result<u8> {
 
 fn decide(pick: &Pick, accept: bool) -> Result<u8> {
     let names = names(&registry());
-    let paths = if pick.all { pick.files.corpus().pending() } else { pick.paths.clone() };
+    let corpus = pick.files.corpus();
+    let paths = if pick.all { corpus.pending() } else { pick.paths.clone() };
     if paths.is_empty() {
         return Err(UsageError::new(
             "no pending file named",
@@ -246,9 +308,9 @@ fn decide(pick: &Pick, accept: bool) -> Result<u8> {
     let mut code = 0;
     for path in &paths {
         let result = if accept {
-            corpus::accept(path, &names).map(|p| format!("accepted {}", p.display()))
+            corpus.accept(path, &names).map(|p| format!("accepted {}", shown(&p.display().to_string())))
         } else {
-            corpus::reject(path).map(|()| format!("rejected {}", path.display()))
+            corpus.reject(path, &names).map(|()| format!("rejected {}", shown(&path.display().to_string())))
         };
         match result {
             Ok(line) => out.push_str(&format!("{line}\n")),
@@ -284,12 +346,13 @@ impl Select {
             .into_iter()
             .filter(|p| self.families.is_empty() || self.families.iter().any(|f| f == p.family.name()))
             .filter(|p| self.properties.is_empty() || self.properties.iter().any(|n| n == p.name))
+            .filter(|p| self.shard.is_none_or(|shard| shard.contains(p.name)))
             .collect())
     }
 }
 
 /// Writes to stdout; a reader that went away (`conform list | head`) is not an error.
-fn print_tolerating_closed_pipe(text: &str) -> Result<()> {
+pub(crate) fn print_tolerating_closed_pipe(text: &str) -> Result<()> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
@@ -306,6 +369,9 @@ impl RunArgs {
             max_numel: self.max_numel,
             out: self.out.clone(),
             device: self.device,
+            jobs: self.jobs,
+            in_process: self.in_process,
+            case_timeout: self.case_timeout.clone(),
         }
     }
 }
@@ -316,7 +382,7 @@ fn run(args: RunArgs) -> Result<u8> {
     let names = names(&all);
     let known_path = args.files.known_path();
     let known = args.files.known(&names)?;
-    let corpus = args.files.corpus();
+    let corpus = args.files.corpus().pending_under(config::path_flag_or_env(args.pending.clone(), "CONFORM_PENDING"));
     let (stored, corpus_errors) = corpus.load_accepted(&names);
     let properties = args.select.apply(all)?;
     if properties.is_empty() {
@@ -333,17 +399,43 @@ fn run(args: RunArgs) -> Result<u8> {
         }
     }
 
+    // Refuse an --out that cannot hold the report before any case runs.
+    conform_reports::check_out_dir(&config.out_dir).map_err(UsageError::from)?;
+    // SIGINT and SIGTERM end the run with a partial report instead of none.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, std::sync::Arc::clone(&interrupted))
+            .context("cannot install the SIGINT/SIGTERM handler")?;
+    }
     let mut progress = Progress::default();
     let quiet = args.quiet;
-    let report = runner::run(&properties, &config, &known, &stored, &mut |event| {
-        if !quiet {
-            progress.handle(event)
-        }
-    });
+    let mut checkpoint_error = None;
+    let mut report = runner::run(
+        &properties,
+        &config,
+        &known,
+        &stored,
+        &mut |event| {
+            if !quiet {
+                progress.handle(event)
+            }
+        },
+        &mut |partial| {
+            if let Err(e) = conform_reports::write_all(partial, &config.out_dir) {
+                checkpoint_error.get_or_insert(e);
+            }
+        },
+        &|| interrupted.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    if let Some(e) = checkpoint_error {
+        return Err(UsageError::from(e).into());
+    }
 
-    let mut out = console::summary_table(&report);
+    crate::repro::attach(&mut report, &known);
+    // The answer first: the verdict on each claim, then the table and the grouped reasons.
+    let mut out = console::claims(&report);
     out.push('\n');
-    out.push_str(&console::claims(&report));
+    out.push_str(&console::summary_table(&report));
     out.push_str(&console::observations(&report));
     let versions = (report.libtorch_version.as_str(), report.tch_version.as_str());
     let in_ci = std::env::var_os("CI").is_some();

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use conform_generators::DEFAULT_MAX_NUMEL;
 
+use crate::runner::Isolation;
+
 /// Cases per property for `conform run` when neither `--cases` nor `CONFORM_CASES` says.
 pub const DEFAULT_CASES: u32 = 1_000_000;
 /// Cases per property for `cargo test` trials (small: the suite must stay quick); `CONFORM_CASES` raises it.
@@ -29,7 +31,12 @@ pub struct RunConfig {
     pub out_dir: PathBuf,
     /// Which devices' properties run (`--device`, `CONFORM_DEVICE`).
     pub device: DeviceChoice,
+    /// Where the checks run (`--jobs`, `CONFORM_JOBS`, `--in-process`, `--case-timeout`, `CONFORM_CASE_TIMEOUT`).
+    pub isolation: Isolation,
 }
+
+/// Default time one case may take before its worker is killed and the case recorded as a timeout.
+pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `--device cpu|cuda|all`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,14 +98,39 @@ pub fn parse_seed(text: &str) -> Result<u64, String> {
     .map_err(|e| e.to_string())
 }
 
+/// The largest `--max-numel`: the cast properties batch 64 × N values per case, and a case holds at most
+/// [`conform_generators::MAX_CASE_NUMEL`] elements.
+pub const MAX_NUMEL: usize = conform_generators::MAX_CASE_NUMEL / 64;
+
 pub fn parse_numel(text: &str) -> Result<usize, String> {
     match usize::from_str(text.trim()) {
         Ok(0) => Err("must be at least 1".into()),
-        Ok(n) if n > 1 << 24 => Err("more than 16777216 elements per case would exhaust memory".into()),
+        Ok(n) if n > MAX_NUMEL => Err(format!(
+            "more than {MAX_NUMEL} elements per case: the cast properties draw 64 × N values, and a case holds at most {}",
+            conform_generators::MAX_CASE_NUMEL
+        )),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// `--jobs`: worker processes side by side.
+pub fn parse_jobs(text: &str) -> Result<usize, String> {
+    match usize::from_str(text.trim()) {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) if n > 256 => Err("more than 256 jobs".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// One job per core this process may use.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+pub const JOBS_HINT: &str = "a whole number of worker processes between 1 and 256, e.g. 2";
+pub const CASE_TIMEOUT_HINT: &str = "a duration with a unit (ms, s, m, h), e.g. 30s, or `none`";
 
 /// `90s`, `2m`, `1500ms`, `1h`, or `none` (no limit).
 pub fn parse_budget(text: &str) -> Result<Option<Duration>, String> {
@@ -122,12 +154,16 @@ pub fn parse_budget(text: &str) -> Result<Option<Duration>, String> {
     if !(seconds > 0.0 && seconds.is_finite()) {
         return Err("must be positive".into());
     }
+    // At most a year: longer is no limit a run can honour (and overflows the clock's arithmetic).
+    if seconds > 366.0 * 86_400.0 {
+        return Err("longer than a year; use `none` for no limit".into());
+    }
     Ok(Some(Duration::from_secs_f64(seconds)))
 }
 
 pub const CASES_HINT: &str = "a whole number of cases per property, at least 1, e.g. 500";
 pub const SEED_HINT: &str = "a u64 in decimal or 0x-prefixed hex, e.g. 12345";
-pub const NUMEL_HINT: &str = "a whole number of elements per case between 1 and 16777216, e.g. 64";
+pub const NUMEL_HINT: &str = "a whole number of elements per case between 1 and 262144, e.g. 64";
 pub const BUDGET_HINT: &str = "a duration with a unit (ms, s, m, h), e.g. 90s or 2m, or `none`";
 
 /// A seed from the clock, for runs that name none (printed, so the run can be repeated).
@@ -146,6 +182,7 @@ impl RunConfig {
             max_numel: env("CONFORM_MAX_NUMEL", parse_numel, NUMEL_HINT)?.unwrap_or(DEFAULT_MAX_NUMEL),
             out_dir: PathBuf::from("target/conform"),
             device: env("CONFORM_DEVICE", parse_device, DEVICE_HINT)?.unwrap_or(DeviceChoice::All),
+            isolation: Isolation::InProcess,
         })
     }
 }
@@ -159,6 +196,9 @@ pub struct RunFlags {
     pub max_numel: Option<usize>,
     pub out: Option<PathBuf>,
     pub device: Option<DeviceChoice>,
+    pub jobs: Option<usize>,
+    pub in_process: bool,
+    pub case_timeout: Option<String>,
 }
 
 impl RunConfig {
@@ -178,9 +218,32 @@ impl RunConfig {
             },
             max_numel: flag_or_env(flags.max_numel, "CONFORM_MAX_NUMEL", parse_numel, NUMEL_HINT)?
                 .unwrap_or(DEFAULT_MAX_NUMEL),
-            out_dir: path_flag_or_env(flags.out.clone(), "CONFORM_OUT").unwrap_or_else(|| "target/conform".into()),
+            out_dir: non_empty_out(path_flag_or_env(flags.out.clone(), "CONFORM_OUT"), flags.out.is_some())?
+                .unwrap_or_else(|| "target/conform".into()),
             device: flag_or_env(flags.device, "CONFORM_DEVICE", parse_device, DEVICE_HINT)?
                 .unwrap_or(DeviceChoice::All),
+            isolation: match flags.in_process {
+                true => Isolation::InProcess,
+                false => Isolation::Workers {
+                    exe: std::env::current_exe().map_err(|e| ConfigError {
+                        source_name: "the conform binary's path".into(),
+                        value: String::new(),
+                        why: e.to_string(),
+                        hint: "run conform from a path it can find itself at, or pass --in-process",
+                    })?,
+                    jobs: flag_or_env(flags.jobs, "CONFORM_JOBS", parse_jobs, JOBS_HINT)?.unwrap_or_else(default_jobs),
+                    case_timeout: match &flags.case_timeout {
+                        Some(text) => parse_budget(text).map_err(|why| ConfigError {
+                            source_name: "--case-timeout".into(),
+                            value: text.clone(),
+                            why,
+                            hint: CASE_TIMEOUT_HINT,
+                        })?,
+                        None => env("CONFORM_CASE_TIMEOUT", parse_budget, CASE_TIMEOUT_HINT)?
+                            .unwrap_or(Some(DEFAULT_CASE_TIMEOUT)),
+                    },
+                },
+            },
         })
     }
 }
@@ -201,6 +264,21 @@ fn flag_or_env<T>(
 /// A path flag, else its variable; `None` when neither is set.
 pub fn path_flag_or_env(flag: Option<PathBuf>, var: &str) -> Option<PathBuf> {
     flag.or_else(|| std::env::var_os(var).map(PathBuf::from))
+}
+
+pub const OUT_HINT: &str = "a folder for report.json, report.html and junit.xml, e.g. target/conform";
+
+/// An empty path is refused: `CONFORM_OUT=""` or `--out ""` would otherwise mean the current directory.
+fn non_empty_out(path: Option<PathBuf>, from_flag: bool) -> Result<Option<PathBuf>, ConfigError> {
+    match path {
+        Some(p) if p.as_os_str().is_empty() => Err(ConfigError {
+            source_name: if from_flag { "--out" } else { "CONFORM_OUT" }.into(),
+            value: String::new(),
+            why: "is empty".into(),
+            hint: OUT_HINT,
+        }),
+        other => Ok(other),
+    }
 }
 
 /// The corpus folder: `--corpus`, else `CONFORM_CORPUS`, else `corpus`.
@@ -226,6 +304,8 @@ mod tests {
         assert_eq!(parse_budget("90"), Err("missing unit".into()));
         assert_eq!(parse_budget("5d"), Err("unknown unit `d`".into()));
         assert_eq!(parse_budget("0s"), Err("must be positive".into()));
+        assert!(parse_budget("20000000000000000000s").unwrap_err().contains("longer than a year"));
+        assert!(parse_budget("10000000000000000000s").is_err());
     }
 
     #[test]
@@ -234,6 +314,9 @@ mod tests {
         assert!(parse_count("ten").is_err());
         assert_eq!(parse_seed("0x10"), Ok(16));
         assert!(parse_numel("100000000").is_err());
+        assert_eq!(parse_numel("262144"), Ok(262_144));
+        assert!(parse_numel("262145").unwrap_err().contains("64 × N"));
+        assert_eq!(parse_jobs("0"), Err("must be at least 1".into()));
         let err =
             ConfigError { source_name: "CONFORM_CASES".into(), value: "x".into(), why: "bad".into(), hint: CASES_HINT };
         assert_eq!(err.to_string(), "invalid CONFORM_CASES `x`: bad");

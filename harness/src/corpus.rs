@@ -2,19 +2,56 @@
 //! pending files (`….json.new`) that a run writes for new failures until a person accepts or rejects them.
 //!
 //! Invariant: a bad file never stops the others — loading collects an error naming the file and the field and goes
-//! on; a run never writes into the accepted corpus, and writes nothing at all when `CI` is set. Every write into
-//! the corpus happens here.
+//! on; a run never writes into the accepted corpus, and writes nothing into the corpus when `CI` is set (a pending
+//! folder outside it, `--pending DIR`, still gets its pending files, so a CI artifact can carry them). Every write
+//! into the corpus happens here.
+//!
+//! Corpus files are untrusted (they come from pull requests), so a file is read only when it is a regular file
+//! (never through a symbolic link, never a FIFO or device) inside the corpus root, at most
+//! [`MAX_ENTRY_BYTES`] by its metadata, and through a reader capped at that size; walking the corpus never follows
+//! a link, so a link loop cannot hang it. `accept` and `reject` take only a pending file named by its content hash
+//! in the folder [`Corpus::path_for`] gives, and accepting never replaces an accepted file with other content.
 
+use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use conform_generators::corpus::MAX_ENTRY_BYTES;
 use conform_generators::{parse_entry, Case, CorpusEntry, EntryError, Hint};
 use conform_reports::Counterexample;
 
 use crate::known;
 
-/// A corpus file that cannot be used or written: the file, and what is wrong with it.
+/// Text from a file (a corpus entry's fields, a file name, an error that quotes a file) as it may be shown on a
+/// terminal: control characters (newlines included) and the bidirectional controls that reorder what is seen are
+/// written as Rust escapes (`\u{1b}`), so a file cannot move the cursor, recolour or rewrite the screen, or forge
+/// a line of output.
+pub fn shown(text: &str) -> String {
+    escape(text, false)
+}
+
+/// [`shown`], keeping newlines (for multi-line messages such as a TOML parser's).
+pub fn shown_lines(text: &str) -> String {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_newlines: bool) -> String {
+    let reorders = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if (c.is_control() && !(keep_newlines && c == '\n')) || reorders(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A corpus file that cannot be used or written: the file, and what is wrong with it (shown escaped: both may
+/// carry a file's text).
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {kind}", path.display())]
+#[error("{}", shown(&format!("{}: {kind}", path.display())))]
 pub struct CorpusError {
     pub path: PathBuf,
     pub kind: CorpusErrorKind,
@@ -30,8 +67,27 @@ pub enum CorpusErrorKind {
     Entry(EntryError),
     #[error("property `{0}` does not exist")]
     UnknownProperty(String),
+    /// A symbolic link: never followed, whether it names a file, a folder or itself.
+    #[error("is a symbolic link, which conform does not follow in the corpus")]
+    Symlink,
+    #[error("is {0}, not a regular file")]
+    NotRegular(&'static str),
+    #[error("lies outside the corpus {}", .root.display())]
+    OutsideCorpus { root: PathBuf },
+    #[error("changed while it was being opened")]
+    Changed,
     #[error("is not a pending file")]
     NotPending { accepting: bool },
+    #[error("has a file name that is not UTF-8")]
+    NotUtf8,
+    /// A pending file must be named by its content hash, as a run writes it.
+    #[error("is named {found} but its case hashes to {expected}")]
+    NameMismatch { found: String, expected: String },
+    /// A pending file must lie in the folder of its property.
+    #[error("belongs in {}", .expected.display())]
+    WrongFolder { expected: PathBuf },
+    #[error("would replace {}, which holds different content", .accepted.display())]
+    WouldOverwrite { accepted: PathBuf },
     #[error("cannot create: {0}")]
     CreateDir(std::io::Error),
     #[error("cannot write: {0}")]
@@ -54,12 +110,42 @@ impl CorpusError {
             CorpusErrorKind::UnknownProperty(_) => {
                 Some("`conform list` prints the property names; reject the file or fix its property".into())
             }
+            CorpusErrorKind::Symlink | CorpusErrorKind::NotRegular(_) => {
+                Some("put the file itself in the corpus (no links, FIFOs or devices), or remove it".into())
+            }
+            CorpusErrorKind::OutsideCorpus { .. } => Some(
+                "corpus and evidence files must lie inside the corpus folder; name another corpus with --corpus DIR \
+                      (or CONFORM_CORPUS)"
+                    .into(),
+            ),
+            CorpusErrorKind::Changed => Some("try again once nothing else is changing the corpus".into()),
+            CorpusErrorKind::NotPending { .. }
+                if self.path.file_name() == Some(OsStr::new("known-deviations.toml.new")) =>
+            {
+                Some(
+                    "known-deviations.toml is edited by hand in a reviewed commit; accept and reject take only \
+                      pending corpus files (<hash>.json.new)"
+                        .into(),
+                )
+            }
             CorpusErrorKind::NotPending { accepting: true } => {
-                Some("pending files end in .json.new; `conform review` lists them".into())
+                Some("pending files end in .json.new and lie in the corpus; `conform review` lists them".into())
             }
             CorpusErrorKind::NotPending { accepting: false } => {
                 Some("only .json.new files are rejected; delete accepted cases in a reviewed commit".into())
             }
+            CorpusErrorKind::NotUtf8 | CorpusErrorKind::NameMismatch { .. } | CorpusErrorKind::WrongFolder { .. } => {
+                Some(
+                    "a run writes pending files as <hash>.json.new in their property's folder; this one was not \
+                      written by conform: delete it by hand"
+                        .into(),
+                )
+            }
+            CorpusErrorKind::WouldOverwrite { .. } => Some(
+                "that case is already accepted; reject the pending file, or remove the accepted one in a reviewed \
+                 commit first"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -72,25 +158,81 @@ pub struct Loaded {
     pub entry: CorpusEntry,
 }
 
-/// Reads one corpus file (accepted or pending); `property_names` are the properties it may name.
-pub fn load(path: &Path, property_names: &[&str]) -> Result<Loaded, CorpusError> {
-    let bytes = std::fs::read(path).map_err(|e| CorpusError::new(path, CorpusErrorKind::Read(e)))?;
-    let entry = parse_entry(&bytes).map_err(|e| CorpusError::new(path, CorpusErrorKind::Entry(e)))?;
-    if !property_names.contains(&entry.property.as_str()) {
-        return Err(CorpusError::new(path, CorpusErrorKind::UnknownProperty(entry.property)));
+/// What a file that is not a regular one is, for messages.
+fn what_it_is(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
     }
-    Ok(Loaded { path: path.to_path_buf(), entry })
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "something other than a file"
+    }
+}
+
+/// The bytes of a regular file of at most [`MAX_ENTRY_BYTES`], without following a link: the size comes from the
+/// metadata before anything is read (a 3 GB sparse file costs nothing), a FIFO or device is refused before it is
+/// opened (opening a FIFO blocks), and the read itself is capped in case the file grows meanwhile.
+fn read_capped(path: &Path) -> Result<Vec<u8>, CorpusErrorKind> {
+    let meta = std::fs::symlink_metadata(path).map_err(CorpusErrorKind::Read)?;
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        return Err(CorpusErrorKind::Symlink);
+    }
+    if !kind.is_file() {
+        return Err(CorpusErrorKind::NotRegular(what_it_is(kind)));
+    }
+    let too_large = |len: u64| CorpusErrorKind::Entry(EntryError::TooLarge(usize::try_from(len).unwrap_or(usize::MAX)));
+    if meta.len() > MAX_ENTRY_BYTES as u64 {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(CorpusErrorKind::Read)?;
+    // The path may have been replaced between the check and the open: read only the file that was checked.
+    let opened = file.metadata().map_err(CorpusErrorKind::Read)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
+            return Err(CorpusErrorKind::Changed);
+        }
+    }
+    if !opened.file_type().is_file() {
+        return Err(CorpusErrorKind::NotRegular(what_it_is(opened.file_type())));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_ENTRY_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(CorpusErrorKind::Read)?;
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// The corpus rooted at a directory.
 #[derive(Debug, Clone)]
 pub struct Corpus {
     pub root: PathBuf,
+    /// Where pending files go instead of beside the corpus files (`--pending DIR`), in the same layout.
+    pub pending_root: Option<PathBuf>,
 }
 
 impl Corpus {
     pub fn new(root: impl Into<PathBuf>) -> Corpus {
-        Corpus { root: root.into() }
+        Corpus { root: root.into(), pending_root: None }
+    }
+
+    /// The same corpus, writing pending files under `dir` (when given) instead: see [`Corpus::write_pending`].
+    pub fn pending_under(self, dir: Option<PathBuf>) -> Corpus {
+        Corpus { pending_root: dir, ..self }
     }
 
     /// Where an entry's accepted file lives.
@@ -99,7 +241,10 @@ impl Corpus {
         self.root.join(family).join(name).join(format!("{}.json", entry.short_hash()))
     }
 
-    /// Every file under the root whose name ends in `suffix`, sorted.
+    /// Every entry under the root whose name ends in `suffix`, sorted, walking folders without following links:
+    /// a symbolic link is listed when its name ends in `suffix` or it leads to a folder (or loops), so that loading
+    /// it names it ([`CorpusErrorKind::Symlink`]) instead of silently skipping it; a link is never walked into, so a
+    /// link loop cannot hang the walk.
     fn files(&self, suffix: &str) -> Vec<PathBuf> {
         let mut out = Vec::new();
         let mut dirs = vec![self.root.clone()];
@@ -107,15 +252,60 @@ impl Corpus {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries.flatten() {
                 let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.to_string_lossy().ends_with(suffix) {
-                    out.push(path);
+                let named = path.to_string_lossy().ends_with(suffix);
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => dirs.push(path),
+                    Ok(kind) if kind.is_symlink() => {
+                        let to_folder_or_loop = match std::fs::metadata(&path) {
+                            Ok(target) => target.is_dir(),
+                            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+                        };
+                        if named || to_folder_or_loop {
+                            out.push(path);
+                        }
+                    }
+                    _ if named => out.push(path),
+                    _ => {}
                 }
             }
         }
         out.sort();
         out
+    }
+
+    /// Reads one corpus file (accepted or pending) of this corpus; `property_names` are the properties it may name.
+    /// The file must be a regular file (not a link) whose folder, links resolved, lies inside the root.
+    pub fn load(&self, path: &Path, property_names: &[&str]) -> Result<Loaded, CorpusError> {
+        let real = self.inside(path)?;
+        let bytes = read_capped(&real).map_err(|kind| CorpusError::new(path, kind))?;
+        let entry = parse_entry(&bytes).map_err(|e| CorpusError::new(path, CorpusErrorKind::Entry(e)))?;
+        if !property_names.contains(&entry.property.as_str()) {
+            return Err(CorpusError::new(path, CorpusErrorKind::UnknownProperty(entry.property)));
+        }
+        Ok(Loaded { path: path.to_path_buf(), entry })
+    }
+
+    /// The root with every link resolved.
+    fn canonical_root(&self) -> Result<PathBuf, CorpusError> {
+        std::fs::canonicalize(&self.root).map_err(|e| CorpusError::new(&self.root, CorpusErrorKind::Read(e)))
+    }
+
+    /// `path` with its folder's links resolved, when that folder lies inside the root; the file itself is not
+    /// resolved (a link there is refused when it is read).
+    fn inside(&self, path: &Path) -> Result<PathBuf, CorpusError> {
+        let root = self.canonical_root()?;
+        let Some(name) = path.file_name() else {
+            return Err(CorpusError::new(path, CorpusErrorKind::NotRegular("a folder")));
+        };
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let folder = std::fs::canonicalize(folder).map_err(|e| CorpusError::new(path, CorpusErrorKind::Read(e)))?;
+        if !folder.starts_with(&root) {
+            return Err(CorpusError::new(path, CorpusErrorKind::OutsideCorpus { root: self.root.clone() }));
+        }
+        Ok(folder.join(name))
     }
 
     /// Accepted files (`*.json`).
@@ -132,7 +322,7 @@ impl Corpus {
     pub fn load_accepted(&self, property_names: &[&str]) -> (Vec<Loaded>, Vec<CorpusError>) {
         let (mut good, mut bad) = (Vec::new(), Vec::new());
         for path in self.accepted() {
-            match load(&path, property_names) {
+            match self.load(&path, property_names) {
                 Ok(loaded) => good.push(loaded),
                 Err(e) => bad.push(e),
             }
@@ -140,14 +330,20 @@ impl Corpus {
         (good, bad)
     }
 
-    /// Writes a new failure as a pending file, unless the same case is already accepted or `in_ci` (the `CI`
-    /// variable is set: CI never writes files a person has to review). Returns the pending path written.
+    /// Writes a new failure as a pending file, unless the same case is already accepted. With a pending root it goes
+    /// there, at the path it would have in the corpus, whether or not `in_ci`; without one it goes beside the
+    /// corpus files, unless `in_ci` (the `CI` variable is set: CI never writes into the corpus a file a person has
+    /// to review). Returns the pending path written.
     pub fn write_pending(&self, entry: &CorpusEntry, in_ci: bool) -> Result<Option<PathBuf>, CorpusError> {
         let accepted = self.path_for(entry);
-        if in_ci || accepted.exists() {
+        if accepted.exists() {
             return Ok(None);
         }
-        let pending = pending_path(&accepted);
+        let pending = match &self.pending_root {
+            Some(root) => pending_path(&Corpus::new(root).path_for(entry)),
+            None if in_ci => return Ok(None),
+            None => pending_path(&accepted),
+        };
         let dir = pending.parent().expect("corpus paths have a parent");
         std::fs::create_dir_all(dir).map_err(|e| CorpusError::new(dir, CorpusErrorKind::CreateDir(e)))?;
         std::fs::write(&pending, entry.to_json()).map_err(|e| CorpusError::new(&pending, CorpusErrorKind::Write(e)))?;
@@ -171,6 +367,12 @@ pub fn record_new_failure(
     };
     let entry = CorpusEntry::new(property, &counterexample.signature, &counterexample.message, versions, case);
     let mut out = match corpus.write_pending(&entry, in_ci)? {
+        Some(pending) if corpus.pending_root.is_some() => format!(
+            "pending: {} (copy it into {} at the same relative path, then `conform review` and `conform accept` or \
+             `conform reject`)\n",
+            pending.display(),
+            corpus.root.display()
+        ),
         Some(pending) => format!(
             "pending: {} (review with `conform review`, then `conform accept` or `conform reject`)\n",
             pending.display()
@@ -200,23 +402,74 @@ pub fn pending_path(accepted: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Moves a pending file into the corpus; the file must be a valid entry first.
-pub fn accept(pending: &Path, property_names: &[&str]) -> Result<PathBuf, CorpusError> {
-    let text = pending.to_string_lossy();
-    let Some(accepted) = text.strip_suffix(".new") else {
-        return Err(CorpusError::new(pending, CorpusErrorKind::NotPending { accepting: true }));
-    };
-    load(pending, property_names)?;
-    std::fs::rename(pending, accepted).map_err(|e| CorpusError::new(pending, CorpusErrorKind::Accept(e)))?;
-    Ok(PathBuf::from(accepted))
-}
-
-/// Deletes a pending file.
-pub fn reject(pending: &Path) -> Result<(), CorpusError> {
-    if !pending.to_string_lossy().ends_with(".json.new") {
-        return Err(CorpusError::new(pending, CorpusErrorKind::NotPending { accepting: false }));
+impl Corpus {
+    /// Checks that `pending` is a pending file as a run writes it: a `.json.new` file with a UTF-8 name, a regular
+    /// file inside the root, a valid entry, named `<short_hash>.json.new` after its own content, in the folder
+    /// [`Corpus::path_for`] gives for its property. Returns it loaded, and the accepted path (links in its folder
+    /// resolved) that it would become.
+    fn check_pending(
+        &self,
+        pending: &Path,
+        property_names: &[&str],
+        accepting: bool,
+    ) -> Result<(Loaded, PathBuf), CorpusError> {
+        let error = |kind| CorpusError::new(pending, kind);
+        let name = pending.file_name().ok_or_else(|| error(CorpusErrorKind::NotPending { accepting }))?;
+        // Checked before anything else: a lossy name would be accepted under a changed name.
+        let name = name.to_str().ok_or_else(|| error(CorpusErrorKind::NotUtf8))?;
+        if !name.ends_with(".json.new") {
+            return Err(error(CorpusErrorKind::NotPending { accepting }));
+        }
+        let loaded = self.load(pending, property_names)?;
+        let expected_name = format!("{}.json.new", loaded.entry.short_hash());
+        if name != expected_name {
+            return Err(error(CorpusErrorKind::NameMismatch { found: name.into(), expected: expected_name }));
+        }
+        let real = self.inside(pending)?;
+        let accepted = Corpus::new(self.canonical_root()?).path_for(&loaded.entry);
+        if real.parent() != accepted.parent() {
+            let expected = self.path_for(&loaded.entry).parent().map(Path::to_path_buf).unwrap_or_default();
+            return Err(error(CorpusErrorKind::WrongFolder { expected }));
+        }
+        Ok((loaded, accepted))
     }
-    std::fs::remove_file(pending).map_err(|e| CorpusError::new(pending, CorpusErrorKind::Reject(e)))
+
+    /// Moves a pending file into the corpus (see `check_pending` for what it must be). An accepted file of the same
+    /// case is never replaced: when it has the same content the pending file is only removed; otherwise it is an
+    /// error. Returns the accepted path.
+    pub fn accept(&self, pending: &Path, property_names: &[&str]) -> Result<PathBuf, CorpusError> {
+        let (loaded, accepted) = self.check_pending(pending, property_names, true)?;
+        let shown = self.path_for(&loaded.entry);
+        let real_pending = self.inside(pending)?;
+        let content = read_capped(&real_pending).map_err(|kind| CorpusError::new(pending, kind))?;
+        let error = |kind| CorpusError::new(pending, kind);
+        if std::fs::symlink_metadata(&accepted).is_ok() {
+            return match read_capped(&accepted) {
+                Ok(existing) if existing == content => {
+                    std::fs::remove_file(&real_pending).map_err(|e| error(CorpusErrorKind::Accept(e)))?;
+                    Ok(shown)
+                }
+                _ => Err(error(CorpusErrorKind::WouldOverwrite { accepted: shown })),
+            };
+        }
+        // A hard link fails when the target exists, so a file that appeared since the check is not replaced either.
+        match std::fs::hard_link(&real_pending, &accepted) {
+            Ok(()) => std::fs::remove_file(&real_pending).map_err(|e| error(CorpusErrorKind::Accept(e)))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(error(CorpusErrorKind::WouldOverwrite { accepted: shown }))
+            }
+            // A file system without hard links: the check above stands.
+            Err(_) => std::fs::rename(&real_pending, &accepted).map_err(|e| error(CorpusErrorKind::Accept(e)))?,
+        }
+        Ok(shown)
+    }
+
+    /// Deletes a pending file (see `check_pending` for what it must be).
+    pub fn reject(&self, pending: &Path, property_names: &[&str]) -> Result<(), CorpusError> {
+        self.check_pending(pending, property_names, false)?;
+        let real = self.inside(pending)?;
+        std::fs::remove_file(real).map_err(|e| CorpusError::new(pending, CorpusErrorKind::Reject(e)))
+    }
 }
 
 #[cfg(test)]
@@ -247,7 +500,7 @@ mod tests {
         assert!(pending.to_string_lossy().ends_with(&format!("casts/x/{}.json.new", entry().short_hash())));
         assert_eq!(corpus.pending(), vec![pending.clone()]);
         assert!(corpus.accepted().is_empty(), "a run never writes into the accepted corpus");
-        let accepted = accept(&pending, &["casts::x"]).unwrap();
+        let accepted = corpus.accept(&pending, &["casts::x"]).unwrap();
         let (loaded, errors) = corpus.load_accepted(&["casts::x"]);
         assert!(errors.is_empty());
         assert_eq!(loaded, vec![Loaded { path: accepted, entry: entry() }]);
@@ -255,6 +508,21 @@ mod tests {
         let other =
             CorpusEntry { case: Case::Tensor(TensorCase::contiguous(Dtype::U8, &[], vec![8]).unwrap()), ..entry() };
         assert_eq!(corpus.write_pending(&other, true).unwrap(), None, "nothing is written in CI");
+    }
+
+    #[test]
+    fn a_pending_root_gets_the_corpus_layout_even_in_ci_and_never_the_accepted() {
+        let (root, elsewhere) = (temp("pending-root-corpus"), temp("pending-root"));
+        let corpus = Corpus::new(&root).pending_under(Some(elsewhere.clone()));
+        let pending = corpus.write_pending(&entry(), true).unwrap().expect("written under the pending root in CI");
+        let relative = pending.strip_prefix(&elsewhere).unwrap();
+        assert_eq!(relative, pending_path(Corpus::new(&root).path_for(&entry()).strip_prefix(&root).unwrap()));
+        assert!(corpus.pending().is_empty() && !root.exists(), "nothing is written into the corpus");
+        let accepted = corpus.path_for(&entry());
+        std::fs::create_dir_all(accepted.parent().unwrap()).unwrap();
+        std::fs::write(&accepted, entry().to_json()).unwrap();
+        std::fs::remove_file(&pending).unwrap();
+        assert_eq!(corpus.write_pending(&entry(), true).unwrap(), None, "an accepted case is not written again");
     }
 
     #[test]
@@ -285,9 +553,28 @@ mod tests {
         let corpus = Corpus::new(temp("reject"));
         let pending = corpus.write_pending(&entry(), false).unwrap().unwrap();
         let accepted_like = PathBuf::from(pending.to_string_lossy().trim_end_matches(".new").to_string());
-        assert!(reject(&accepted_like).unwrap_err().to_string().ends_with("is not a pending file"));
-        assert!(accept(&accepted_like, &["casts::x"]).unwrap_err().to_string().ends_with("is not a pending file"));
-        reject(&pending).unwrap();
+        assert!(corpus
+            .reject(&accepted_like, &["casts::x"])
+            .unwrap_err()
+            .to_string()
+            .ends_with("is not a pending file"));
+        assert!(corpus
+            .accept(&accepted_like, &["casts::x"])
+            .unwrap_err()
+            .to_string()
+            .ends_with("is not a pending file"));
+        corpus.reject(&pending, &["casts::x"]).unwrap();
         assert!(corpus.pending().is_empty());
+    }
+
+    #[test]
+    fn text_from_files_is_shown_with_control_characters_escaped() {
+        assert_eq!(
+            shown("a\u{1b}[31mb\n\u{7}\u{202e}c `d` \"e\" \\ é"),
+            "a\\u{1b}[31mb\\u{a}\\u{7}\\u{202e}c `d` \"e\" \\ é"
+        );
+        assert_eq!(shown_lines("a\nb\u{1b}"), "a\nb\\u{1b}");
+        let error = CorpusError::new(Path::new("x\u{1b}[2J.json"), CorpusErrorKind::UnknownProperty("p\u{9b}".into()));
+        assert_eq!(error.to_string(), "x\\u{1b}[2J.json: property `p\\u{9b}` does not exist");
     }
 }

@@ -5,10 +5,17 @@
 pub mod cli;
 pub mod config;
 pub mod corpus;
+pub mod engine;
 pub mod error;
+pub mod isolate;
 pub mod known;
+pub mod nightly;
+pub mod repro;
 pub mod runner;
+pub mod selftest;
 pub mod trials;
+pub mod verdict;
+pub mod worker;
 
 /// The repository root, for the `cargo test` entry.
 pub const REPO_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");

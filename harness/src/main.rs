@@ -8,9 +8,12 @@ fn main() -> std::process::ExitCode {
     match conform_harness::cli::main(conform_harness::cli::Cli::parse()) {
         Ok(code) => std::process::ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Best effort: a closed or full stderr must not turn a usage error into a panic.
+            use std::io::Write as _;
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {error:#}");
             if let Some(hint) = conform_harness::error::hint_of(&error) {
-                eprintln!("(hint: {hint})");
+                let _ = writeln!(stderr, "(hint: {hint})");
             }
             std::process::ExitCode::from(2)
         }

@@ -1,188 +1,75 @@
-//! The runner: for each property, replay the evidence of its known deviations, then search for new failures with
-//! the property's strategy under the run's seed, case count and time budget, and shrink the first one.
+//! The runner: every selected property, in parallel crash-isolated workers (`--jobs`, default one per core) or in
+//! this process (`--in-process`), each with a fixed share of the budget; skipped properties with their reason; a
+//! partial report now and then while it runs (so a killed run leaves one); then the report.
 //!
-//! Invariant: a failure whose signature is a known deviation of the property is counted and tolerated, so the
-//! search goes on looking for new deviations behind it; whether a known deviation still exists is decided by
-//! replaying its recorded evidence (deterministic), never by whether random search happened to hit it.
+//! Invariant: the report lists the properties in registry order whatever order the jobs finished in, and a
+//! property's verdict depends only on its own cases (see `crate::verdict`).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use conform_generators::search::{search, Outcome, SearchConfig, Stop};
+use conform_generators::search::Stop;
 use conform_generators::Case;
 use conform_properties::cuda::{cuda_status, CudaStatus};
-use conform_properties::{outcome, CheckError, DeviceNeed, Failure, Property, Verdict};
+use conform_properties::{DeviceNeed, Property};
 use conform_reports::{
-    ClaimProperty, ClaimReport, Counterexample, Device, Event, KnownReport, PropertyReport, Report, Settings, Status,
-    StoppedBy, Summary, FORMAT_VERSION, VACUOUS_REJECT_SHARE,
+    ClaimProperty, ClaimReport, ClaimScope, Device, Event, PropertyReport, Report, Settings, Status, StoppedBy,
+    Summary, FORMAT_VERSION, VACUOUS_REJECT_SHARE,
 };
 
 use crate::config::{DeviceChoice, RunConfig};
 use crate::corpus::Loaded;
+pub use crate::engine::run_check;
+use crate::engine::{Engine, InProcess};
+use crate::isolate::Workers;
 use crate::known::KnownDeviation;
+pub use crate::verdict::Replay;
+use crate::verdict::{replay_with, run_property_with};
 
-/// Runs one check on one case, turning a panic (a tch wrapper that unwraps) into a failure.
-pub fn run_check(property: &Property, case: &Case) -> Verdict {
-    match catch_unwind(AssertUnwindSafe(|| property.check(case))) {
-        Ok(result) => result,
-        Err(panic) => {
-            let text = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "non-string panic".into());
-            let first = conform_judge::one_line(&text);
-            Err(CheckError::fail(format!("check panicked: {first}"), format!("the check panicked: {text}")))
+/// Where the checks run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Isolation {
+    /// In this process, one property at a time: a crash of libtorch ends the run (`--in-process`, for debugging).
+    InProcess,
+    /// In `jobs` worker processes started from `exe`; a case running longer than `case_timeout` kills its worker.
+    Workers { exe: PathBuf, jobs: usize, case_timeout: Option<Duration> },
+}
+
+impl Isolation {
+    /// An engine for one job.
+    pub fn engine(&self) -> Box<dyn Engine> {
+        match self {
+            Isolation::InProcess => Box::new(InProcess),
+            Isolation::Workers { exe, case_timeout, .. } => Box::new(Workers::new(exe, *case_timeout)),
+        }
+    }
+
+    fn jobs(&self) -> usize {
+        match self {
+            Isolation::InProcess => 1,
+            Isolation::Workers { jobs, .. } => (*jobs).max(1),
         }
     }
 }
 
-/// What replaying one stored case says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Replay {
-    /// The case passes (the failure it recorded is gone).
-    Passes,
-    /// It fails with the signature of a known deviation of the property.
-    Known(Failure),
-    /// It fails in a way no known deviation covers.
-    Fails(Failure),
-    /// The property does not cover it any more.
-    Rejected(String),
-}
-
-/// Replays a stored case against a property and its known deviations.
+/// Replays a stored case against a property and its known deviations, in this process.
 pub fn replay(property: &Property, case: &Case, known: &[&KnownDeviation]) -> Replay {
-    match run_check(property, case) {
-        Ok(()) => Replay::Passes,
-        Err(CheckError::Reject(why)) => Replay::Rejected(why),
-        Err(CheckError::Fail(f)) if known.iter().any(|k| k.signature == f.signature) => Replay::Known(f),
-        Err(CheckError::Fail(f)) => Replay::Fails(f),
-    }
+    replay_with(&mut InProcess, property, case, known)
 }
 
-/// Runs one property: replays its known deviations' evidence and its corpus cases, then searches;
-/// `deadline` ends the search (shrinking a failure found before it still completes).
+/// Runs one property in this process and reports it (the property crate's planted-defect tests and the
+/// in-process `cargo test` path use it); `share` is its time for the search.
 pub fn run_property(
     property: &Property,
     config: &RunConfig,
     known: &[&KnownDeviation],
     corpus: &[&Loaded],
-    deadline: Option<Instant>,
+    share: Option<Duration>,
     on_event: &mut dyn FnMut(&Event<'_>),
 ) -> PropertyReport {
-    let started = Instant::now();
-    let known_reports: Vec<KnownReport> = known.iter().map(|k| replay_known(property, k)).collect();
-    // The corpus first, as Hypothesis replays its database: a stored failure that is not known fails the property
-    // at once, deterministically, whatever the seed.
-    let from_corpus = corpus.iter().find_map(|loaded| match replay(property, &loaded.entry.case, known) {
-        Replay::Fails(f) => Some(Counterexample {
-            case: serde_json::to_value(&loaded.entry.case).expect("a case serialises"),
-            message: f.message,
-            signature: f.signature,
-            cases_before_failure: 0,
-            shrink_steps: 0,
-            repro: format!("conform replay {}", loaded.path.display()),
-            corpus_file: Some(loaded.path.display().to_string()),
-        }),
-        _ => None,
-    });
-
-    on_event(&Event::PropertyStarted { name: property.name, cases: config.cases });
-    let strategy = (property.space)(config.max_numel);
-    if let Some(tally) = &property.tally {
-        tally.take();
-    }
-    let search_config = SearchConfig { deadline, ..SearchConfig::new(config.cases, config.seed) };
-    let mut known_hits = 0u32;
-    let mut reject_reasons = std::collections::BTreeMap::<String, u64>::new();
-    let check = |case: &Case| match outcome(run_check(property, case)) {
-        Outcome::Fail(f) if known.iter().any(|k| k.signature == f.signature) => {
-            known_hits += 1;
-            Outcome::Pass
-        }
-        Outcome::Reject(why) => {
-            *reject_reasons.entry(why.clone()).or_insert(0) += 1;
-            Outcome::Reject(why)
-        }
-        other => other,
-    };
-    let mut values = 0u64;
-    let search_config = match from_corpus {
-        Some(_) => SearchConfig { cases: 0, ..search_config },
-        None => search_config,
-    };
-    let searched = search(&strategy, property.name, &search_config, check, |done, case: &Case| {
-        values += case.size() as u64;
-        on_event(&Event::CaseFinished { name: property.name, done })
-    });
-    let duration = started.elapsed();
-
-    let (cases, rejects, stop, counterexample) = match searched {
-        Ok(r) => {
-            let counterexample = from_corpus.or_else(|| {
-                r.found.map(|f| Counterexample {
-                    case: serde_json::to_value(&f.minimal).expect("a case serialises"),
-                    message: f.failure.message,
-                    signature: f.failure.signature,
-                    cases_before_failure: r.cases,
-                    shrink_steps: f.shrink_steps,
-                    repro: repro_command(property.name, config, r.cases),
-                    corpus_file: None,
-                })
-            });
-            (r.cases, r.rejects, r.stop, counterexample)
-        }
-        // Only a property whose case space is empty gets here: a defect of the property, reported as a failure.
-        Err(error) => (
-            0,
-            0,
-            Stop::Failed,
-            Some(Counterexample {
-                case: serde_json::Value::Null,
-                message: error.to_string(),
-                signature: "cannot draw cases".into(),
-                cases_before_failure: 0,
-                shrink_steps: 0,
-                repro: repro_command(property.name, config, 1),
-                corpus_file: None,
-            }),
-        ),
-    };
-    let counterexample_from_corpus = counterexample.as_ref().is_some_and(|c| c.corpus_file.is_some());
-    let vacuous_reason = match counterexample {
-        Some(_) => None,
-        None => vacuous(cases, rejects, stop),
-    };
-    let status = match (&counterexample, known_reports.iter().any(|k| !k.reproduced), known_reports.is_empty()) {
-        (Some(_), _, _) => Status::Fail,
-        (None, true, _) => Status::Fixed,
-        _ if vacuous_reason.is_some() => Status::Vacuous,
-        (None, false, false) => Status::Known,
-        (None, false, true) => Status::Pass,
-    };
-    let report = PropertyReport {
-        name: property.name.to_string(),
-        family: property.family.to_string(),
-        device: device(property.device),
-        doc: property.doc.to_string(),
-        status,
-        cases,
-        rejects,
-        known_hits,
-        duration_s: duration.as_secs_f64(),
-        cases_per_s: cases as f64 / duration.as_secs_f64().max(1e-9),
-        values,
-        values_per_s: values as f64 / duration.as_secs_f64().max(1e-9),
-        stopped_by: if counterexample_from_corpus { StoppedBy::Corpus } else { stopped_by(stop) },
-        corpus_replayed: corpus.len() as u32,
-        claims: property.claims.iter().map(|c| c.id.to_string()).collect(),
-        counterexample,
-        known: known_reports,
-        observations: property.tally.as_ref().map(|t| t.take()).unwrap_or_default(),
-        reject_reasons,
-        skip_reason: None,
-        vacuous_reason,
-    };
+    let report = run_property_with(&mut InProcess, property, config, known, corpus, share, on_event);
     on_event(&Event::PropertyFinished { report: &report });
     report
 }
@@ -207,26 +94,6 @@ pub fn vacuous(cases: u32, rejects: u32, stop: Stop) -> Option<String> {
             VACUOUS_REJECT_SHARE * 100.0
         )
     })
-}
-
-/// Replays a known deviation's evidence: it must still fail with the recorded signature.
-fn replay_known(property: &Property, known: &KnownDeviation) -> KnownReport {
-    let (reproduced, replay_message) = match run_check(property, &known.evidence) {
-        Err(CheckError::Fail(f)) if f.signature == known.signature => (true, f.message),
-        Err(CheckError::Fail(f)) => (false, format!("fails differently now: {} ({})", f.message, f.signature)),
-        Err(CheckError::Reject(why)) => (false, format!("rejected: {why}")),
-        Ok(()) => (false, "the evidence case passes now".into()),
-    };
-    KnownReport { signature: known.signature.clone(), reason: known.reason.clone(), reproduced, replay_message }
-}
-
-fn stopped_by(stop: Stop) -> StoppedBy {
-    match stop {
-        Stop::AllCases => StoppedBy::AllCases,
-        Stop::Deadline => StoppedBy::Budget,
-        Stop::TooManyRejects => StoppedBy::TooManyRejects,
-        Stop::Failed => StoppedBy::Failed,
-    }
 }
 
 /// The command that draws the same cases again: the property's stream depends only on the seed and its name.
@@ -282,47 +149,140 @@ pub fn skipped(property: &Property, reason: String) -> PropertyReport {
     }
 }
 
-fn device(need: DeviceNeed) -> Device {
+pub(crate) fn device(need: DeviceNeed) -> Device {
     match need {
         DeviceNeed::Cpu => Device::Cpu,
         DeviceNeed::Cuda => Device::Cuda,
     }
 }
 
-/// Runs `properties` in order and builds the report. The budget is shared out evenly in advance: each property
-/// that runs gets the same fixed share, from its own start, so a property that overruns (a slow case, a long
-/// shrink) never eats a later property's share; the run as a whole can exceed the budget by such overruns.
+/// What the worker threads tell the thread that reports.
+enum Message {
+    Started { name: &'static str, cases: u32 },
+    Progress { name: &'static str, done: u32 },
+    Finished { index: usize, report: Box<PropertyReport> },
+}
+
+/// How often a running `run` hands a partial report to `checkpoint`.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(3);
+
+/// Runs `properties` and builds the report. The budget is shared out evenly in advance: each property that runs
+/// gets the same fixed share, from its own start, times the number of jobs running side by side, so a property that
+/// overruns (a slow case, a long shrink) never eats another property's share; the run as a whole can exceed the
+/// budget by such overruns. `checkpoint` hears a partial report (`complete: false`) at the start and every
+/// [`CHECKPOINT_EVERY`], and `stop` is polled as often: when it turns true, the run ends with the properties done so
+/// far (the report stays incomplete).
 pub fn run(
     properties: &[Property],
     config: &RunConfig,
     known: &[KnownDeviation],
     corpus: &[Loaded],
     on_event: &mut dyn FnMut(&Event<'_>),
+    checkpoint: &mut dyn FnMut(&Report),
+    stop: &dyn Fn() -> bool,
 ) -> Report {
     let started = Instant::now();
+    let run_id = run_id(config.seed);
     on_event(&Event::RunStarted { properties: properties.len(), seed: config.seed, cases: config.cases });
-    let mut reports = Vec::with_capacity(properties.len());
     let wants_cuda = config.device != DeviceChoice::Cpu && properties.iter().any(|p| p.device == DeviceNeed::Cuda);
     let cuda = if wants_cuda { cuda_status() } else { CudaStatus::unusable("not asked for") };
-    let running = properties.iter().filter(|p| skip_reason(p, config.device, &cuda).is_none()).count().max(1);
-    let share = config.budget.map(|budget| budget / running as u32);
-    for property in properties {
-        if let Some(reason) = skip_reason(property, config.device, &cuda) {
-            let report = skipped(property, reason);
-            on_event(&Event::PropertyFinished { report: &report });
-            reports.push(report);
-            continue;
+    let mut reports: Vec<Option<PropertyReport>> = vec![None; properties.len()];
+    let mut todo = Vec::new();
+    for (i, property) in properties.iter().enumerate() {
+        match skip_reason(property, config.device, &cuda) {
+            Some(reason) => {
+                let report = skipped(property, reason);
+                on_event(&Event::PropertyFinished { report: &report });
+                reports[i] = Some(report);
+            }
+            None => todo.push(i),
         }
-        // A share too large for the clock to represent is no limit.
-        let deadline = share.and_then(|share| Instant::now().checked_add(share));
-        let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
-        let cases: Vec<&Loaded> = corpus.iter().filter(|c| c.entry.property == property.name).collect();
-        reports.push(run_property(property, config, &mine, &cases, deadline, on_event));
     }
-    let report = Report {
+    let jobs = config.isolation.jobs().min(todo.len()).max(1);
+    let share = config.budget.map(|budget| budget * jobs as u32 / todo.len().max(1) as u32);
+    let assemble = |reports: &[Option<PropertyReport>], complete: bool| {
+        build_report(properties, config, &run_id, started, reports, complete)
+    };
+    checkpoint(&assemble(&reports, false));
+    let next = AtomicUsize::new(0);
+    let (send, receive) = mpsc::channel::<Message>();
+    let mut stopped = false;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let (send, next, todo) = (send.clone(), &next, &todo);
+            scope.spawn(move || {
+                let mut engine = config.isolation.engine();
+                loop {
+                    let Some(&i) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else { break };
+                    let property = &properties[i];
+                    let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
+                    let cases: Vec<&Loaded> = corpus.iter().filter(|c| c.entry.property == property.name).collect();
+                    let mut forward = |event: &Event<'_>| {
+                        let message = match *event {
+                            Event::PropertyStarted { cases, .. } => Message::Started { name: property.name, cases },
+                            Event::CaseFinished { done, .. } => Message::Progress { name: property.name, done },
+                            _ => return,
+                        };
+                        let _ = send.send(message);
+                    };
+                    let report =
+                        run_property_with(engine.as_mut(), property, config, &mine, &cases, share, &mut forward);
+                    if send.send(Message::Finished { index: i, report: Box::new(report) }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(send);
+        let mut last_checkpoint = Instant::now();
+        loop {
+            match receive.recv_timeout(Duration::from_millis(200)) {
+                Ok(Message::Started { name, cases }) => on_event(&Event::PropertyStarted { name, cases }),
+                Ok(Message::Progress { name, done }) => on_event(&Event::CaseFinished { name, done }),
+                Ok(Message::Finished { index, report }) => {
+                    on_event(&Event::PropertyFinished { report: &report });
+                    reports[index] = Some(*report);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if stop() {
+                stopped = true;
+                // The jobs stop taking properties; the report is what is done.
+                next.store(todo.len(), Ordering::SeqCst);
+                checkpoint(&assemble(&reports, false));
+                break;
+            }
+            if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                last_checkpoint = Instant::now();
+                checkpoint(&assemble(&reports, false));
+            }
+        }
+        if stopped {
+            // Leave the jobs running their last property; the caller exits, which ends their workers.
+            std::process::exit(130);
+        }
+    });
+    let report = assemble(&reports, true);
+    on_event(&Event::RunFinished { report: &report });
+    report
+}
+
+/// The report of the properties done so far (all of them when `complete`), in registry order.
+fn build_report(
+    properties: &[Property],
+    config: &RunConfig,
+    run_id: &str,
+    started: Instant,
+    reports: &[Option<PropertyReport>],
+    complete: bool,
+) -> Report {
+    let (done_properties, done): (Vec<Property>, Vec<PropertyReport>) =
+        properties.iter().zip(reports).filter_map(|(p, r)| r.as_ref().map(|r| (p.clone(), r.clone()))).unzip();
+    Report {
         format_version: FORMAT_VERSION,
-        run_id: run_id(config.seed),
-        complete: true,
+        run_id: run_id.to_string(),
+        complete,
         conform_version: env!("CARGO_PKG_VERSION").into(),
         libtorch_version: conform_properties::LIBTORCH_VERSION.into(),
         tch_version: conform_properties::TCH_VERSION.into(),
@@ -333,15 +293,16 @@ pub fn run(
             max_numel: config.max_numel,
         },
         duration_s: started.elapsed().as_secs_f64(),
-        claims: claims(properties, &reports),
-        summary: Summary::of(&reports),
-        properties: reports,
-    };
-    on_event(&Event::RunFinished { report: &report });
-    report
+        claims: claims(&done_properties, &done),
+        summary: Summary::of(&done),
+        properties: done,
+        reproductions: Vec::new(),
+    }
 }
 
-fn claims(properties: &[Property], reports: &[PropertyReport]) -> Vec<ClaimReport> {
+/// Each article claim with the properties (of `properties`, reported in `reports` in the same order) bearing on it,
+/// its scope from the claims table, and its verdict (`conform_reports::claims::settle`).
+pub fn claims(properties: &[Property], reports: &[PropertyReport]) -> Vec<ClaimReport> {
     conform_properties::claims::ALL
         .iter()
         .filter_map(|claim| {
@@ -351,12 +312,22 @@ fn claims(properties: &[Property], reports: &[PropertyReport]) -> Vec<ClaimRepor
                 .filter(|(p, _)| p.claims.contains(claim))
                 .map(|(p, r)| ClaimProperty { name: p.name.to_string(), status: r.status })
                 .collect();
-            (!bearing.is_empty()).then(|| ClaimReport {
+            let scope = ClaimScope {
+                aspect: claim.aspect_name().map(Into::into),
+                dtypes: claim.dtype_names().into_iter().map(Into::into).collect(),
+                supported_by: claim.supported_by.iter().map(|n| n.to_string()).collect(),
+                note: claim.note.into(),
+            };
+            let report = ClaimReport {
                 id: claim.id.into(),
                 quote: claim.quote.into(),
                 checked_as: claim.checked_as.into(),
                 properties: bearing,
-            })
+                scope,
+                ..Default::default()
+            };
+            // The verdict is computed by the reports crate, from the report's own evidence.
+            (!report.properties.is_empty()).then(|| conform_reports::claims::settle(report, reports))
         })
         .collect()
 }

@@ -10,8 +10,27 @@ use libtest_mimic::{Failed, Trial};
 
 use crate::config::RunConfig;
 use crate::corpus::{CorpusError, Loaded};
+use crate::engine::Engine;
 use crate::known::KnownDeviation;
-use crate::runner::{self, Replay};
+use crate::runner::{self, Isolation, Replay};
+use crate::verdict::{replay_with, run_property_with};
+
+thread_local! {
+    /// The engine of this test thread (a worker process, with isolation), reused by the trials it runs.
+    static ENGINE: std::cell::RefCell<Option<(Isolation, Box<dyn Engine>)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's engine for `isolation`, started on first use.
+fn with_engine<R>(isolation: &Isolation, f: impl FnOnce(&mut dyn Engine) -> R) -> R {
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(i, _)| i != isolation) {
+            *slot = Some((isolation.clone(), isolation.engine()));
+        }
+        let (_, engine) = slot.as_mut().expect("just set");
+        f(engine.as_mut())
+    })
+}
 
 /// The trial of one property: a search with the run's settings, after its known deviations and corpus cases.
 pub fn property_trial(
@@ -30,7 +49,9 @@ pub fn property_trial(
     let stored: Vec<Loaded> = corpus.iter().filter(|l| l.entry.property == property.name).cloned().collect();
     Trial::test(property.name, move || {
         let (known, stored): (Vec<&KnownDeviation>, Vec<&Loaded>) = (mine.iter().collect(), stored.iter().collect());
-        let report = runner::run_property(&property, &config, &known, &stored, None, &mut |_| {});
+        let report = with_engine(&config.isolation, |engine| {
+            run_property_with(engine, &property, &config, &known, &stored, None, &mut |_| {})
+        });
         match report.status.fails() {
             false => Ok(()),
             true => Err(Failed::from(console::details(&report))),
@@ -46,7 +67,9 @@ pub fn regression_trial(
     loaded: Result<Loaded, CorpusError>,
     properties: &[Property],
     known: &[KnownDeviation],
+    isolation: &Isolation,
 ) -> Trial {
+    let isolation = isolation.clone();
     let trial = match loaded {
         Err(e) => {
             let text = match e.hint() {
@@ -62,7 +85,8 @@ pub fn regression_trial(
                 let Some(property) = property else {
                     return Err(Failed::from(format!("property `{}` does not exist", l.entry.property)));
                 };
-                match runner::replay(&property, &l.entry.case, &mine.iter().collect::<Vec<_>>()) {
+                let known: Vec<&KnownDeviation> = mine.iter().collect();
+                match with_engine(&isolation, |engine| replay_with(engine, &property, &l.entry.case, &known)) {
                     Replay::Passes | Replay::Known(_) => Ok(()),
                     Replay::Rejected(why) => Err(Failed::from(format!(
                         "the property rejects this case, so it checks nothing: {why}\n(hint: the property's space \
@@ -111,6 +135,7 @@ mod tests {
             max_numel: 4,
             out_dir: "unused".into(),
             device: crate::config::DeviceChoice::All,
+            isolation: Isolation::InProcess,
         }
     }
 
@@ -132,7 +157,8 @@ mod tests {
         let case = Case::Tensor(TensorCase::contiguous(Dtype::U8, &[], vec![1]).unwrap());
         let entry = CorpusEntry::new(rejecting.name, "s", "m", ("2.11.0", "0.24.0"), case);
         let loaded = Loaded { path: "corpus/x.json".into(), entry };
-        let conclusion = run(vec![regression_trial("x".into(), Ok(loaded), &[rejecting], &[])]);
+        let trial = regression_trial("x".into(), Ok(loaded), &[rejecting], &[], &Isolation::InProcess);
+        let conclusion = run(vec![trial]);
         assert_eq!((conclusion.num_passed, conclusion.num_failed), (0, 1));
     }
 

@@ -21,16 +21,25 @@ use libtest_mimic::{Arguments, Trial};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let config = match RunConfig::from_env_for_tests() {
+    let mut config = match RunConfig::from_env_for_tests() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}\n(hint: {})", e.hint);
             return ExitCode::from(2);
         }
     };
+    // Every trial checks in a crash-isolated worker (this package's `conform` binary), so an abort of libtorch
+    // fails its trial instead of killing this test binary; CONFORM_IN_PROCESS=1 checks in this process instead.
+    if std::env::var_os("CONFORM_IN_PROCESS").is_none() {
+        config.isolation = runner::Isolation::Workers {
+            exe: env!("CARGO_BIN_EXE_conform").into(),
+            jobs: 1,
+            case_timeout: Some(conform_harness::config::DEFAULT_CASE_TIMEOUT),
+        };
+    }
     let properties = registry();
     let names: Vec<&str> = properties.iter().map(|p| p.name).collect();
-    let known = match known::load(Path::new(KNOWN_DEVIATIONS), &names) {
+    let known = match known::load(Path::new(KNOWN_DEVIATIONS), known::IfMissing::Error, &Corpus::new(CORPUS), &names) {
         Ok(known) => known,
         Err(e) => {
             eprintln!("error: {e}");
@@ -49,7 +58,7 @@ fn main() -> ExitCode {
     conform_properties::init_libtorch(1);
     let corpus_files = Corpus::new(CORPUS).accepted();
     let loaded: Vec<Result<corpus::Loaded, corpus::CorpusError>> =
-        corpus_files.iter().map(|p| corpus::load(p, &names)).collect();
+        corpus_files.iter().map(|p| Corpus::new(CORPUS).load(p, &names)).collect();
 
     let cuda = match properties.iter().any(|p| p.device == DeviceNeed::Cuda) {
         true => cuda_status(),
@@ -65,7 +74,7 @@ fn main() -> ExitCode {
         properties.iter().map(|p| trials::property_trial(p, &config, &cuda, &known, &stored)).collect();
     for (path, result) in corpus_files.iter().zip(loaded) {
         let name = path.strip_prefix(REPO_ROOT).unwrap_or(path).display().to_string();
-        trials.push(trials::regression_trial(name, result, &properties, &known));
+        trials.push(trials::regression_trial(name, result, &properties, &known, &config.isolation));
     }
     libtest_mimic::run(&args, trials).exit_code()
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use conform_generators::{CaseSpace, CorpusEntry, Dtype};
 use conform_harness::config::RunConfig;
-use conform_harness::corpus::{self, Corpus};
+use conform_harness::corpus::Corpus;
 use conform_harness::known::KnownDeviation;
 use conform_harness::runner::{self, Replay};
 use conform_properties::convert::{ToArray, ToTensor};
@@ -49,6 +49,7 @@ fn planted_defect_life_cycle() {
         max_numel: 64,
         out_dir: root.join("out"),
         device: conform_harness::config::DeviceChoice::All,
+        isolation: conform_harness::runner::Isolation::InProcess,
     };
 
     // 1. A run finds and shrinks it.
@@ -63,7 +64,7 @@ fn planted_defect_life_cycle() {
     let entry = CorpusEntry::new(property.name, &found.signature, &found.message, ("2.11.0", "0.24.0"), case);
     let pending = store.write_pending(&entry, false).unwrap().expect("written");
     assert!(store.accepted().is_empty());
-    let accepted = corpus::accept(&pending, &names).unwrap();
+    let accepted = store.accept(&pending, &names).unwrap();
     let (loaded, errors) = store.load_accepted(&names);
     assert!(errors.is_empty());
     assert_eq!(loaded[0].path, accepted);

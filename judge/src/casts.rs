@@ -66,7 +66,12 @@ pub enum Demand {
 }
 
 /// `out`, what `op` made of `case` in `target`, against the oracle under `demand`. NaN must give a NaN (IEEE leaves
-/// a converted NaN's sign and payload open, so those are tabulated in `tally`).
+/// a converted NaN's sign and payload open, so those are tabulated in `tally`, per pair and layout).
+///
+/// The verdict and message are those of the first wrong element. With a `tally`, every element is still judged
+/// and counted per pair (see [`count_keys`]): values drawn, values wrong (within or beyond ½ ulp), and a histogram
+/// of how far the wrong ones land from the correctly rounded result — whatever the runner later makes of the
+/// failure (a known deviation's hits are counted too).
 pub fn rounding(
     case: &TensorCase,
     target: Dtype,
@@ -78,19 +83,27 @@ pub fn rounding(
     let source = case.dtype();
     let inputs = case.logical();
     same_len(&path(op, source, target), inputs.len(), out.len())?;
+    let layout = layout_class(case);
+    let mut first: Option<CheckError> = None;
+    let mut counts = PairCounts::default();
     for (flat, (&x, &y)) in inputs.iter().zip(out).enumerate() {
         let r = cast_float(source, x, target);
         let nan = Exact::of(source, x).is_nan();
         if let (true, Some(tally)) = (nan, tally) {
-            tally.add(nan_behaviour(source, x, target, y));
+            tally.add(format!("{} [{layout}]", nan_behaviour(source, x, target, y)));
         }
         let other_tie = r.tie && y == r.other;
+        let correct = if nan { is_nan(target, y) } else { y == r.bits };
+        counts.drawn += 1;
+        if !correct {
+            counts.wrong(target, nan, y, r.bits, other_tie);
+        }
         let ok = match (nan, demand) {
             (true, _) => is_nan(target, y),
             (false, Demand::CorrectlyRounded) => y == r.bits,
             (false, Demand::HalfUlp) => r.overflow || y == r.bits || other_tie,
         };
-        if ok {
+        if ok || first.is_some() {
             continue;
         }
         let (what, verdict) = match demand {
@@ -99,7 +112,7 @@ pub fn rounding(
             }
             Demand::HalfUlp => ("error above ½ ulp", " and more than ½ ulp from x"),
         };
-        return Err(CheckError::fail(
+        first = Some(CheckError::fail(
             format!("{} {what}", path(op, source, target)),
             format!(
                 "out{} bits={} ({}) but correctly rounded is {} ({}){verdict} [{}, {}]",
@@ -112,8 +125,104 @@ pub fn rounding(
                 describe(source, x, target)
             ),
         ));
+        if tally.is_none() {
+            break;
+        }
     }
-    Ok(())
+    if let Some(tally) = tally {
+        counts.record(tally, op, source, target);
+    }
+    first.map_or(Ok(()), Err)
+}
+
+/// The tally keys under which [`rounding`] counts the values `op` converted from `source` to `target`, with `pair`
+/// standing for `{op}({source}→{target})` (the form failure signatures use): `"{pair} values: drawn"`,
+/// `"{pair} values: wrong"`, `"{pair} values: wrong within ½ ulp"` (a tie rounded the other way),
+/// `"{pair} values: wrong beyond ½ ulp"`, and one `"{pair} error: …"` key per histogram bucket of the wrong values
+/// (`1 ulp`, `2 ulp`, `3-4 ulp`, `5-8 ulp`, … apart from `flushed to 0`, `sign of 0 changed`, `became inf`, `stayed finite instead of
+/// inf`, `became NaN` and `NaN became a number`). conform_reports parses exactly this grammar (its `casts` module)
+/// into the cast matrix and the error histograms.
+pub fn count_keys(op: &str, source: Dtype, target: Dtype) -> [String; 4] {
+    let pair = path(op, source, target);
+    [
+        format!("{pair} values: drawn"),
+        format!("{pair} values: wrong"),
+        format!("{pair} values: wrong within ½ ulp"),
+        format!("{pair} values: wrong beyond ½ ulp"),
+    ]
+}
+
+/// Counts of one pair within one case, added to the tally once per case (a lock per element would cost more than
+/// the cast).
+#[derive(Debug, Default)]
+struct PairCounts {
+    drawn: u64,
+    wrong: u64,
+    within_half_ulp: u64,
+    histogram: std::collections::BTreeMap<String, u64>,
+}
+
+impl PairCounts {
+    fn wrong(&mut self, target: Dtype, nan: bool, y: u64, correct: u64, other_tie: bool) {
+        self.wrong += 1;
+        if other_tie {
+            self.within_half_ulp += 1;
+        }
+        *self.histogram.entry(error_bucket(target, nan, y, correct)).or_insert(0) += 1;
+    }
+
+    fn record(self, tally: &Tally, op: &str, source: Dtype, target: Dtype) {
+        let [drawn, wrong, within, beyond] = count_keys(op, source, target);
+        tally.add_n(drawn, self.drawn);
+        if self.wrong == 0 {
+            return;
+        }
+        tally.add_n(wrong, self.wrong);
+        tally.add_n(within, self.within_half_ulp);
+        tally.add_n(beyond, self.wrong - self.within_half_ulp);
+        for (bucket, n) in self.histogram {
+            tally.add_n(format!("{} error: {bucket}", path(op, source, target)), n);
+        }
+    }
+}
+
+/// How far a wrong result `y` lands from the correctly rounded `correct` (both bits of `target`): a flush to zero,
+/// an overflow and NaN changes apart, otherwise the distance in ulps of `target` (the number of representable
+/// values between them, plus one), in power-of-two buckets.
+pub fn error_bucket(target: Dtype, nan_input: bool, y: u64, correct: u64) -> String {
+    let f = target.float_format().expect("a float target");
+    let magnitude = |b: u64| b & !f.sign_bit();
+    let bucket = match () {
+        _ if nan_input => "NaN became a number",
+        _ if f.is_nan(y) => "became NaN",
+        _ if magnitude(y) == 0 && magnitude(correct) == 0 => "sign of 0 changed",
+        _ if magnitude(y) == 0 && magnitude(correct) != 0 => "flushed to 0",
+        _ if magnitude(y) == f.infinity() && magnitude(correct) != f.infinity() => "became inf",
+        _ if magnitude(correct) == f.infinity() => "stayed finite instead of inf",
+        _ => "",
+    };
+    if !bucket.is_empty() {
+        return bucket.to_string();
+    }
+    let ordinal = |b: u64| if b & f.sign_bit() != 0 { -(magnitude(b) as i128) } else { magnitude(b) as i128 };
+    let distance = (ordinal(y) - ordinal(correct)).unsigned_abs().max(1);
+    match distance {
+        1 => "1 ulp".to_string(),
+        2 => "2 ulp".to_string(),
+        d => {
+            let upper = d.next_power_of_two();
+            format!("{}-{upper} ulp", upper / 2 + 1)
+        }
+    }
+}
+
+/// The layout class NaN behaviour is tabulated by: `contiguous` (C order, no offset tricks) or `strided`.
+pub fn layout_class(case: &TensorCase) -> &'static str {
+    if case.layout().is_c_contiguous() {
+        "contiguous"
+    } else {
+        "strided"
+    }
 }
 
 /// Widening `case` to `wide` gave `out`, and narrowing `out` back gave `back`: the widening must be exact and the
@@ -128,7 +237,7 @@ pub fn widening(case: &TensorCase, wide: Dtype, op: &str, out: &[u64], back: &[u
         let exact = cast_float(source, x, wide).bits;
         let nan = is_nan(source, x);
         if let (true, Some(tally)) = (nan, tally) {
-            tally.add(nan_behaviour(source, x, wide, w));
+            tally.add(format!("{} [{}]", nan_behaviour(source, x, wide, w), layout_class(case)));
             tally.add(format!(
                 "{source}→{wide}→{source} NaN round trip: {}",
                 if b == x { "bit-exact" } else { "payload or sign changed" }
@@ -155,18 +264,23 @@ pub fn widening(case: &TensorCase, wide: Dtype, op: &str, out: &[u64], back: &[u
     Ok(())
 }
 
-/// The name of what an out-of-range cast into `target` returned.
+/// The name of what an out-of-range cast into `target` returned. Named by its value first (the minimum, the
+/// maximum, 0); wrap-around is named only where it is the sole explanation, and said beside a value name where both
+/// fit: 2^31 modulo 2^32 *is* i32's minimum, and 256 modulo 2^8 is u8's 0, so a cast that returns the minimum for
+/// every large input must not be read as wrapping because one input happened to wrap onto it.
 pub fn int_result_class(target: Dtype, x: Exact, y: u64) -> &'static str {
     let (lo, hi) = int_range(target);
     let v = target.as_i128(y);
-    let wrapped = trunc(x).map(|t| (t.rem_euclid(1i128 << target.width()) as u64) & target.mask());
-    // The wrap-around explanation first: for u8, 0 is both the minimum and 256 modulo 2^8.
-    match () {
-        _ if wrapped == Some(y) => "the value modulo 2^width",
-        _ if v == lo => "the minimum",
-        _ if v == hi => "the maximum",
-        _ if v == 0 => "0",
-        _ => "another value",
+    let wraps = trunc(x).map(|t| (t.rem_euclid(1i128 << target.width()) as u64) & target.mask()) == Some(y);
+    match (v, wraps) {
+        (v, false) if v == lo => "the minimum",
+        (v, true) if v == lo => "the minimum (also the value modulo 2^width)",
+        (v, false) if v == hi => "the maximum",
+        (v, true) if v == hi => "the maximum (also the value modulo 2^width)",
+        (0, false) => "0",
+        (0, true) => "0 (also the value modulo 2^width)",
+        (_, true) => "the value modulo 2^width",
+        (_, false) => "another value",
     }
 }
 
@@ -349,5 +463,89 @@ mod tests {
             assert!(rounding(&c, Dtype::F16, "op", &out, demand, None).is_err());
         }
         assert_eq!(rounding(&c, Dtype::F16, "op", &[0x3c00, 0xfe00], Demand::CorrectlyRounded, None), Ok(()));
+    }
+
+    /// With a tally, every wrong element of a case is counted per pair (the message stays the first one's); a
+    /// tie broken the other way is within ½ ulp, anything else beyond, and each lands in its histogram bucket.
+    #[test]
+    fn rounding_counts_every_wrong_element_and_keeps_the_first_message() {
+        // 1.0, 1 + 2^-11 (a tie between 1.0 and 1 + 2^-10), 2^-24 (the least f16 subnormal), 1e6 (overflows f16).
+        let c = case(Dtype::F32, vec![0x3f80_0000, 0x3f80_1000, 0x3380_0000, 0x4974_2400]);
+        let right: Vec<u64> = c.logical().iter().map(|&x| cast_float(Dtype::F32, x, Dtype::F16).bits).collect();
+        let mut out = right.clone();
+        out[0] = 0x3c03; // 3 ulp above 1.0
+        out[1] = 0x3c01; // the tie's other neighbour
+        out[2] = 0x0000; // flushed
+        let tally = Tally::default();
+        let first = rounding(&c, Dtype::F16, "op", &out, Demand::CorrectlyRounded, Some(&tally));
+        let without = rounding(&c, Dtype::F16, "op", &out, Demand::CorrectlyRounded, None);
+        assert_eq!(first, without, "the verdict does not depend on counting");
+        match first {
+            Err(CheckError::Fail(f)) => assert!(f.message.starts_with("out[0] bits=0x3c03"), "{}", f.message),
+            other => panic!("{other:?}"),
+        }
+        let counts = tally.take();
+        let get = |k: &str| counts.get(k).copied().unwrap_or(0);
+        assert_eq!(get("op(f32→f16) values: drawn"), 4);
+        assert_eq!(get("op(f32→f16) values: wrong"), 3);
+        assert_eq!(get("op(f32→f16) values: wrong within ½ ulp"), 1);
+        assert_eq!(get("op(f32→f16) values: wrong beyond ½ ulp"), 2);
+        assert_eq!(get("op(f32→f16) error: 3-4 ulp"), 1);
+        assert_eq!(get("op(f32→f16) error: 1 ulp"), 1);
+        assert_eq!(get("op(f32→f16) error: flushed to 0"), 1);
+        assert_eq!(count_keys("op", Dtype::F32, Dtype::F16)[0], "op(f32→f16) values: drawn");
+        // A pair with nothing wrong records only what was drawn.
+        let tally = Tally::default();
+        assert_eq!(rounding(&c, Dtype::F16, "op", &right, Demand::CorrectlyRounded, Some(&tally)), Ok(()));
+        assert_eq!(tally.take().into_iter().collect::<Vec<_>>(), vec![("op(f32→f16) values: drawn".to_string(), 4)]);
+    }
+
+    #[test]
+    fn error_buckets_keep_flushes_overflows_and_nans_apart() {
+        let inf = 0x7c00;
+        assert_eq!(error_bucket(Dtype::F16, false, 0x3c01, 0x3c00), "1 ulp");
+        assert_eq!(error_bucket(Dtype::F16, false, 0x3bff, 0x3c01), "2 ulp");
+        assert_eq!(error_bucket(Dtype::F16, false, 0x3c05, 0x3c00), "5-8 ulp");
+        assert_eq!(error_bucket(Dtype::F16, false, 0x8001, 0x0001), "2 ulp", "across zero");
+        assert_eq!(error_bucket(Dtype::F16, false, 0x8000, 0x0001), "flushed to 0");
+        assert_eq!(error_bucket(Dtype::F16, false, 0x8000, 0x0000), "sign of 0 changed");
+        assert_eq!(error_bucket(Dtype::F16, false, inf, 0x7bff), "became inf");
+        assert_eq!(error_bucket(Dtype::F16, false, 0x7bff, inf), "stayed finite instead of inf");
+        assert_eq!(error_bucket(Dtype::F16, false, 0x7e00, 0x3c00), "became NaN");
+        assert_eq!(error_bucket(Dtype::F16, true, 0x3c00, 0x7e00), "NaN became a number");
+    }
+
+    /// The NaN behaviour is tabulated per pair and layout class.
+    #[test]
+    fn nan_behaviour_is_tabulated_with_the_layout() {
+        let c = case(Dtype::F32, vec![0x7fc0_0001]);
+        let tally = Tally::default();
+        rounding(&c, Dtype::F16, "op", &[0x7e00], Demand::CorrectlyRounded, Some(&tally)).unwrap();
+        let keys: Vec<String> = tally.take().into_keys().collect();
+        assert!(
+            keys.contains(&"f32→f16 quiet NaN: sign kept, payload kept, quieted [contiguous]".to_string()),
+            "{keys:?}"
+        );
+    }
+
+    /// INT_MIN is also 2^31 modulo 2^32: an input that wraps onto the minimum is named by its value, with the
+    /// wrap-around beside it, and wrap-around alone only where no value name fits.
+    #[test]
+    fn out_of_range_int_results_are_named_by_value_first() {
+        let two_31 = Exact::of(Dtype::F64, 0x41e0_0000_0000_0000); // 2^31
+        let three_e9 = Exact::of(Dtype::F64, 3.0e9f64.to_bits());
+        assert_eq!(int_result_class(Dtype::I32, two_31, 0x8000_0000), "the minimum (also the value modulo 2^width)");
+        assert_eq!(int_result_class(Dtype::I32, three_e9, 0x8000_0000), "the minimum");
+        assert_eq!(int_result_class(Dtype::I32, three_e9, 3_000_000_000u64 & 0xffff_ffff), "the value modulo 2^width");
+        assert_eq!(int_result_class(Dtype::I32, three_e9, 0x7fff_ffff), "the maximum");
+        assert_eq!(
+            int_result_class(Dtype::U8, Exact::of(Dtype::F64, 256f64.to_bits()), 0),
+            "the minimum (also the value modulo 2^width)"
+        );
+        assert_eq!(
+            int_result_class(Dtype::I8, Exact::of(Dtype::F64, 256f64.to_bits()), 0),
+            "0 (also the value modulo 2^width)"
+        );
+        assert_eq!(int_result_class(Dtype::I32, three_e9, 7), "another value");
     }
 }

@@ -10,10 +10,14 @@
 pub mod boundary;
 pub mod casts;
 pub mod compare;
+pub mod metamorphic;
 pub mod oracle;
 pub mod strides;
 pub mod ulps;
 pub mod verdict;
+
+#[cfg(test)]
+mod mutation_tests;
 
 pub use compare::{same_bits, same_len, Bits};
 pub use verdict::{one_line, outcome, CheckError, Failure, Tally, Verdict};

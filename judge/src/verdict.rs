@@ -75,6 +75,11 @@ impl Tally {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(0) += 1;
     }
 
+    /// Adds `n` to the count of `key` (a count gathered over a whole case, added at once).
+    pub fn add_n(&self, key: String, n: u64) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(0) += n;
+    }
+
     /// Keeps the largest `value` seen under `key` (for measured maxima rather than counts).
     pub fn record_max(&self, key: String, value: u64) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -12,7 +12,7 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use tch::{Kind, TchError, Tensor};
 
 use crate::element::{dtype_of, kind_of, Elem};
-use crate::view::{array_view, SharedBuffer, ViewError};
+use crate::view::{array_view, elements_of_tensor, tensor_of_elements, SharedBuffer, ViewError};
 use crate::with_elem;
 
 /// Why a conversion did not happen. Each message is one line; [`Hint::hint`] says what to do.
@@ -87,24 +87,31 @@ pub fn storage_of<T: Elem>(case: &TensorCase) -> Vec<T> {
 }
 
 /// The project's copying conversion, array → tensor: logical order, any layout, bits unchanged. The kind comes from
-/// the project's own table ([`kind_of`]) and the data travels as bytes, so tch's `Element::KIND` (which tags
-/// `half::bf16` as `Half` in tch 0.24) is never consulted.
+/// the project's own table ([`kind_of`]), so tch's `Element::KIND` (which tags `half::bf16` as `Half` in tch 0.24)
+/// is never consulted. A standard-layout view is copied with one memcpy ([`tensor_of_elements`]); any other layout
+/// is first put in row-major order by ndarray.
 pub fn copy_to_tensor<T: Elem>(view: &ArrayViewD<'_, T>) -> Result<Tensor, ConvertError> {
-    let width = T::DTYPE.size_bytes();
-    let bytes: Vec<u8> = view.iter().flat_map(|x| x.raw().to_le_bytes().into_iter().take(width)).collect();
     let shape: Vec<i64> = view.shape().iter().map(|&n| n as i64).collect();
-    Ok(Tensor::f_from_data_size(&bytes, &shape, kind_of(T::DTYPE))?)
+    let standard = view.as_standard_layout();
+    let elements = standard.as_slice().expect("a standard-layout array is one slice");
+    Ok(tensor_of_elements(elements, kind_of(T::DTYPE))?.f_view(shape.as_slice())?)
 }
 
-/// The project's copying conversion, tensor → array: refuses a tensor of another kind instead of casting it.
+/// The project's copying conversion, tensor → array: refuses a tensor of another kind instead of casting it. The
+/// elements are copied with one memcpy out of the tensor's contiguous CPU form ([`elements_of_tensor`]); bool
+/// elements are read as bits, since a bool tensor's bytes may be other than 0 and 1 (`from_raw` maps `bits != 0`).
 pub fn copy_to_array<T: Elem>(tensor: &Tensor) -> Result<ArrayD<T>, ConvertError> {
     let kind = tensor.f_kind()?;
     if kind != kind_of(T::DTYPE) {
         let actual = dtype_of(kind).map_or_else(|| format!("{kind:?}"), |d| d.to_string());
         return Err(ConvertError::KindMismatch { kind, wanted: T::DTYPE, actual });
     }
-    let bits = tensor_bits(tensor)?;
-    Ok(ArrayD::from_shape_vec(IxDyn(&bits.shape), bits.bits.into_iter().map(T::from_raw).collect())?)
+    if T::DTYPE == Dtype::Bool {
+        let bits = tensor_bits(tensor)?;
+        return Ok(ArrayD::from_shape_vec(IxDyn(&bits.shape), bits.bits.into_iter().map(T::from_raw).collect())?);
+    }
+    let shape: Vec<usize> = tensor.size().iter().map(|&n| n as usize).collect();
+    Ok(ArrayD::from_shape_vec(IxDyn(&shape), elements_of_tensor::<T>(tensor)?)?)
 }
 
 /// The raw bits of a tensor's elements in row-major order, read as bytes whatever its kind says.
@@ -274,6 +281,36 @@ mod tests {
         assert_eq!(tensor_bits(&tensor).unwrap().bits, c.logical());
         let err = (ToArray::copying().run)(&tensor, Dtype::F64).unwrap_err().to_string();
         assert!(err.contains("tensor of kind Float cannot become an array of f64 without a cast"), "{err}");
+    }
+
+    /// The memcpy paths keep every dtype's bits and kind (bf16, which tch calls Half, included), any layout, and
+    /// empty and 0-d shapes; a bool tensor holding a byte other than 0 or 1 reads as `true`, never as a bad bool.
+    #[test]
+    fn copying_conversions_keep_kind_and_bits_of_every_dtype_shape_and_layout() {
+        for dtype in Dtype::ALL {
+            for (shape, strides, storage) in [
+                (vec![2usize, 3], vec![1isize, 2], (1..=6).collect::<Vec<u64>>()),
+                (vec![2, 3], vec![3, 1], vec![0, 1, 0x7f, 0x80, 0xff, 1]),
+                (vec![], vec![], vec![1]),
+                (vec![0, 4], vec![4, 1], vec![]),
+            ] {
+                let storage = storage.into_iter().map(|b| if dtype == Dtype::Bool { b & 1 } else { b }).collect();
+                let c = case(dtype, &shape, &strides, 0, storage);
+                let tensor = (ToTensor::copying().run)(&c).unwrap();
+                assert_eq!(tensor.kind(), kind_of(dtype), "{dtype}");
+                assert_eq!(tensor.size(), shape.iter().map(|&n| n as i64).collect::<Vec<_>>(), "{dtype}");
+                assert_eq!(tensor_bits(&tensor).unwrap().bits, c.logical(), "{dtype} {shape:?} {strides:?}");
+                let back = (ToArray::copying().run)(&tensor, dtype).unwrap();
+                assert_eq!((back.shape, back.bits), (shape.clone(), c.logical()), "{dtype} {shape:?} {strides:?}");
+                if shape.len() == 2 {
+                    let transposed = tensor.f_transpose(0, 1).unwrap();
+                    let read = (ToArray::copying().run)(&transposed, dtype).unwrap();
+                    assert_eq!(read, tensor_bits(&transposed).unwrap(), "{dtype}: a non-contiguous tensor");
+                }
+            }
+        }
+        let bytes = Tensor::f_from_slice(&[0u8, 1, 2]).unwrap().f_view_dtype(Kind::Bool).unwrap();
+        assert_eq!(copy_to_array::<bool>(&bytes).unwrap().into_raw_vec_and_offset().0, vec![false, true, true]);
     }
 
     #[test]

@@ -29,6 +29,7 @@ families! {
     aliasing,
     casts,
     devices,
+    metamorphic,
 }
 
 pub use claims::Claim;

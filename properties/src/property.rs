@@ -4,7 +4,7 @@
 //! ```ignore
 //! pub fn to_f16_correctly_rounded() -> Property {
 //!     Property::new(FAMILY, "to_f16_correctly_rounded", "to_kind into f16 gives the correctly rounded result …")
-//!         .claims(&[claims::NOT_BITWISE_IDENTICAL])
+//!         .claims(&[claims::NOT_BITWISE_IDENTICAL]) // the article claims it bears on, if any
 //!         .tensors(|n| boundary_space(&TO_F16, FloatFormat::F16, n))
 //!         .tallied(|case, tally| correctly_rounded(case, Dtype::F16, &CastOp::to_kind(), Some(tally)))
 //! }

@@ -31,6 +31,11 @@
 //! - **What libtorch checks itself.** `as_strided` refuses a layout that reaches past the storage, and a negative
 //!   stride, with an error (not an abort). conform still validates every layout first ([`Layout::validate`]) and
 //!   refuses negative strides itself, so that the errors are conform's [`ViewError`]s.
+//! - **Copying conversions.** [`tensor_of_elements`] copies a slice into a tensor that libtorch allocated a moment
+//!   before and that nothing else can reach yet: one memcpy, where tch's `from_slice` zero-fills first (a second
+//!   pass over the memory). [`elements_of_tensor`] copies a contiguous CPU tensor's elements into a new `Vec` with
+//!   one memcpy, where tch's `copy_data` needs a slice that was zero-filled first; never for bool, whose bytes
+//!   libtorch may have set to other values than 0 and 1. Both keep conform's copying conversions near memcpy's speed.
 //! - **Threads.** A buffer is neither `Send` nor `Sync`, so its raw accesses stay on the thread that made it
 //!   (the `compile_fail` examples on [`SharedBuffer`] show both). tch's `Tensor` is `Send`, so a caller can still
 //!   move a tensor over the same storage to another thread and run a kernel there while this thread uses the
@@ -358,6 +363,61 @@ impl ArrayToTensor {
             ArrayToTensor::CopyToTensor => copy_to_tensor(view).map(Some).map_err(|e| failed(&e)),
         }
     }
+}
+
+/// A new contiguous 1-D CPU tensor of `kind` holding `data`'s elements, bits unchanged, written with one memcpy into
+/// memory libtorch has just allocated (`empty`, not zero-filled). `kind` must have `T`'s width; it is conform's
+/// kind for the dtype, so tch's `Element::KIND` (wrong for bf16) is not consulted.
+pub(crate) fn tensor_of_elements<T: Elem>(data: &[T], kind: Kind) -> Result<Tensor, TchError> {
+    let tensor = Tensor::f_empty([data.len() as i64], (kind, Device::Cpu))?;
+    assert_eq!(tensor.f_kind()?.elt_size_in_bytes(), size_of::<T>(), "{kind:?} has not the width of {:?}", T::DTYPE);
+    if data.is_empty() {
+        return Ok(tensor);
+    }
+    let memory = tensor.data_ptr().cast::<T>();
+    assert!(
+        !memory.is_null() && memory.is_aligned(),
+        "libtorch storage at {memory:p} is not aligned for {:?}",
+        T::DTYPE
+    );
+    // SAFETY: `tensor` was allocated by the `empty` call above: contiguous, on the CPU, `data.len()` elements of
+    // `size_of::<T>()` bytes (checked), at a non-null address aligned for `T` (checked). No other tensor, view or Rust
+    // reference reaches that memory yet, and `data` is memory Rust lent us, which libtorch's new allocation cannot
+    // overlap. The write goes through a raw pointer and nothing runs between `data_ptr` and the copy.
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), memory, data.len()) };
+    Ok(tensor)
+}
+
+/// The elements of `tensor` in row-major order, bits unchanged, copied with one memcpy out of its contiguous CPU form
+/// (the tensor itself when it is a contiguous CPU tensor) into a new `Vec`. Its kind must have `T`'s width, and `T`
+/// must not be bool (libtorch may hold other bytes than 0 and 1 there).
+pub(crate) fn elements_of_tensor<T: Elem>(tensor: &Tensor) -> Result<Vec<T>, TchError> {
+    assert_ne!(T::DTYPE, Dtype::Bool, "a byte libtorch wrote may not be a valid bool");
+    let source = tensor.f_to_device(Device::Cpu)?.f_contiguous()?;
+    let kind = source.f_kind()?;
+    assert_eq!(kind.elt_size_in_bytes(), size_of::<T>(), "{kind:?} has not the width of {:?}", T::DTYPE);
+    assert!(source.is_contiguous() && source.device() == Device::Cpu, "libtorch's contiguous CPU form is not one");
+    let numel = source.numel();
+    let mut elements = Vec::<T>::with_capacity(numel);
+    if numel == 0 {
+        return Ok(elements);
+    }
+    let memory = source.data_ptr().cast::<T>().cast_const();
+    assert!(
+        !memory.is_null() && memory.is_aligned(),
+        "libtorch storage at {memory:p} is not aligned for {:?}",
+        T::DTYPE
+    );
+    // SAFETY: `source` is a contiguous CPU tensor (checked) that stays alive to the end of this function, so its
+    // `numel` elements of `size_of::<T>()` bytes (checked) lie one after another from `memory`, non-null and aligned
+    // for `T` (checked), and are initialized; `elements` has room for `numel` of them in memory that libtorch cannot
+    // reach. Every bit pattern is a valid `T` (bool is refused above). Nothing runs between `data_ptr` and the copy,
+    // and `set_len` covers exactly the elements written.
+    unsafe {
+        std::ptr::copy_nonoverlapping(memory, elements.as_mut_ptr(), numel);
+        elements.set_len(numel);
+    }
+    Ok(elements)
 }
 
 fn outside(layout: &Layout, index: &[usize]) -> ViewError {

@@ -1,21 +1,28 @@
 //! conform's report model and writers: console (progress and summary table), JSON (`report.json`), JUnit and HTML,
-//! and [`write_all`], which writes the three report files of a run at once.
+//! and [`write_all`], which writes the three report files of a run at once; [`merge()`] makes one report of the shards
+//! of a run, and [`diff()`] says what changed between two reports.
 //! No libtorch: the harness fills the model, writers only read it, and no writer calls another (text they share
 //! lives in [`text`]).
 #![forbid(unsafe_code)]
 
+pub mod casts;
+pub mod claims;
 pub mod console;
+pub mod diff;
 pub mod events;
 pub mod html;
 pub mod junit;
+pub mod merge;
 pub mod model;
 pub mod text;
 pub mod write;
 
+pub use diff::{diff, Change, Diff, DiffSummary, PropertyDiff, Side};
 pub use events::Event;
+pub use merge::{merge, read_report, MergeError, MergeOptions, ReadError, ShardReport};
 pub use model::{
-    ClaimProperty, ClaimReport, Counterexample, Device, KnownReport, PropertyReport, Report, Settings, Status,
-    StoppedBy, Summary, FORMAT_VERSION, VACUOUS_REJECT_SHARE,
+    Bearing, ClaimEvidence, ClaimProperty, ClaimReport, ClaimScope, ClaimVerdict, Counterexample, Device, KnownReport,
+    PropertyReport, Report, Reproduction, Settings, Status, StoppedBy, Summary, FORMAT_VERSION, VACUOUS_REJECT_SHARE,
 };
 pub use write::{check_out_dir, write_all, WriteError, Written};
 
@@ -28,7 +35,7 @@ pub fn to_json(report: &Report) -> String {
 mod tests {
     use super::*;
 
-    fn property(name: &str, status: Status) -> PropertyReport {
+    pub(crate) fn property(name: &str, status: Status) -> PropertyReport {
         PropertyReport {
             name: name.into(),
             family: name.split("::").next().unwrap().into(),
@@ -85,13 +92,18 @@ mod tests {
             settings: Settings { cases: 100, budget_s: None, max_numel: 64 },
             duration_s: 1.5,
             summary: Summary::of(&properties),
-            claims: vec![ClaimReport {
-                id: "c".into(),
-                quote: "q".into(),
-                checked_as: "inv".into(),
-                properties: vec![ClaimProperty { name: "roundtrip::a".into(), status: Status::Pass }],
-            }],
+            claims: vec![claims::settle(
+                ClaimReport {
+                    id: "c".into(),
+                    quote: "q".into(),
+                    checked_as: "inv".into(),
+                    properties: vec![ClaimProperty { name: "roundtrip::a".into(), status: Status::Pass }],
+                    ..Default::default()
+                },
+                &properties,
+            )],
             properties,
+            reproductions: Vec::new(),
         }
     }
 

@@ -12,6 +12,17 @@
 //!   `run_id` (the JSON, HTML and JUnit of one run carry the same one) and `complete` (false for a run cut short;
 //!   absent reads as true); new status `vacuous` with `properties[].vacuous_reason` and `summary.vacuous`;
 //!   `settings.strict` is gone (one policy for `fixed`: it always fails the run).
+//! - 2, with additions (defaults keep older files readable, so the version stays): `claims` comes before
+//!   `properties`, and each claim starts with its `verdict` (`TRUE`, `FALSE`, `PARTLY`, `UNSETTLED`), `because` (one
+//!   sentence naming the evidence) and `evidence` (per bearing property: `bears` `for`/`against`/`missing`, what it
+//!   counted in the claim's scope, `held`, `broke`, `detail`), and ends with its `scope` (`aspect`, `dtypes`,
+//!   `supported_by`, `note`: what [`crate::claims::settle`] judges it on); new `reproductions` (per counterexample
+//!   and known deviation with a case: its corpus file, case, culprit, and the Rust, Python and upstream-issue texts
+//!   of `conform repro`). Observation keys with a grammar that writers read: `"{dtype} arrays: {aspect} kept"` /
+//!   `"… changed"` / `"{dtype} arrays: refused"` (the claims' scoped evidence), and from the cast judges
+//!   `"{op}({source}→{target}) values: drawn"` / `"… values: wrong"` / `"… values: wrong within ½ ulp"` /
+//!   `"… values: wrong beyond ½ ulp"` and `"{op}({source}→{target}) error: {bucket}"` (the cast matrix and its
+//!   histograms; [`crate::casts`]); NaN behaviour keys end with the layout class, `[contiguous]` or `[strided]`.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +39,9 @@ pub struct Report {
     /// True for a run that finished; false for one cut short, whose properties are those done so far.
     #[serde(default = "finished")]
     pub complete: bool,
+    /// The seed article's claims, each with its verdict first, then the properties that bear on it. First in the
+    /// file because it is the answer.
+    pub claims: Vec<ClaimReport>,
     pub conform_version: String,
     pub libtorch_version: String,
     pub tch_version: String,
@@ -36,9 +50,11 @@ pub struct Report {
     pub settings: Settings,
     pub duration_s: f64,
     pub properties: Vec<PropertyReport>,
-    /// The seed article's claims, each with the properties that bear on it.
-    pub claims: Vec<ClaimReport>,
     pub summary: Summary,
+    /// Reproductions of every counterexample and known deviation with a stored case (`conform repro`), filled by
+    /// the harness after the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reproductions: Vec<Reproduction>,
 }
 
 fn finished() -> bool {
@@ -216,14 +232,120 @@ pub struct KnownReport {
     pub replay_message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClaimReport {
     pub id: String,
+    /// What the evidence says of the claim; absent where nothing judged it (a report of an older conform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<ClaimVerdict>,
+    /// One sentence naming the evidence: how many cases held, the counterexample, or what is missing.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub because: String,
+    /// What each bearing property contributed, in the claim's scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<ClaimEvidence>,
     pub quote: String,
     /// The invariant conform checks instead of the claim.
     pub checked_as: String,
     /// Each property that bears on the claim, with its status in this run.
     pub properties: Vec<ClaimProperty>,
+    /// Which evidence the verdict is judged on.
+    #[serde(default)]
+    pub scope: ClaimScope,
+}
+
+/// A claim's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ClaimVerdict {
+    /// Every piece of evidence in scope speaks for the claim.
+    True,
+    /// Every piece of evidence in scope speaks against it.
+    False,
+    /// Some speaks for it and some against (true of one conversion, false of another).
+    Partly,
+    /// Nothing in scope ran; `because` says what is missing.
+    Unsettled,
+}
+
+impl ClaimVerdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            ClaimVerdict::True => "TRUE",
+            ClaimVerdict::False => "FALSE",
+            ClaimVerdict::Partly => "PARTLY",
+            ClaimVerdict::Unsettled => "UNSETTLED",
+        }
+    }
+}
+
+/// How one bearing property's result weighs on a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bearing {
+    For,
+    Against,
+    /// It gave no evidence in scope (skipped, vacuous, stale, or no case in scope).
+    Missing,
+}
+
+/// What one property contributed to a claim's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimEvidence {
+    pub property: String,
+    pub status: Status,
+    pub bears: Bearing,
+    /// What was counted: `cases`, or e.g. `f64 arrays, dtype`.
+    pub counted: String,
+    /// Counted units in which the invariant held.
+    pub held: u64,
+    /// Counted units in which it broke.
+    pub broke: u64,
+    /// The counterexample or deviation that broke it, or why the evidence is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The evidence a claim is judged on (filled from the claims table in `conform_properties::claims`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimScope {
+    /// The aspect of a conversion the claim is about (`bits`, `dtype`), judged on the `"{dtype} arrays: {aspect}
+    /// kept|changed"` observations; absent: the bearing properties' whole verdicts count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspect: Option<String>,
+    /// The array dtypes the claim is about; empty: all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dtypes: Vec<String>,
+    /// Bearing properties whose holding speaks for the claim; any other that holds speaks against it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supported_by: Vec<String>,
+    /// What the verdict's sentence adds that conform does not check itself.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// A counterexample or known deviation made reproducible without conform (`conform repro`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reproduction {
+    pub property: String,
+    pub signature: String,
+    /// The corpus file it was made from, if the case is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus_file: Option<String>,
+    /// The case in the corpus JSON form.
+    pub case: serde_json::Value,
+    /// What the run (or the corpus) said of it.
+    pub message: String,
+    /// Whose behaviour it is: `libtorch`, `tch`, `half`, `ndarray`, or `conform` (no standalone program).
+    pub culprit: String,
+    /// A minimal Rust program printing the actual and the expected bits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust: Option<String>,
+    /// A minimal Python/torch program, where the deviation is libtorch's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+    /// A draft upstream issue in Markdown: title, versions, expected vs actual, why.
+    pub issue: String,
 }
 
 /// A property that bears on a claim, and how it did.

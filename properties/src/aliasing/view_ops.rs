@@ -128,29 +128,3 @@ pub fn view_ops_alias_copy_ops_do_not(case: &TensorCase, ops: &[ViewOp]) -> Verd
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use conform_generators::{CaseSpace, Dtype};
-
-    use super::*;
-    use crate::testing::{assert_passes, minimal_failure};
-
-    #[test]
-    fn planted_copying_transpose_fails_and_shrinks() {
-        let ops = [ViewOp {
-            name: "transpose via contiguous",
-            oracle: strides::transpose_first_last,
-            run: |t| t.f_transpose(0, -1)?.f_contiguous(),
-        }];
-        let (case, failure) =
-            minimal_failure(CaseSpace::all(64).with_dtypes(&[Dtype::I8]), |c| view_ops_alias_copy_ops_do_not(c, &ops));
-        assert_eq!(format!("{case:?}"), "TensorCase { dtype: i8, shape: [2, 2], strides: [2, 1], offset: 0, storage: [0x00 = 0, 0x00 = 0, 0x00 = 0, 0x00 = 0] }");
-        assert_eq!(failure.signature, "transpose via contiguous: copied where a view is possible");
-    }
-
-    #[test]
-    fn real_ops_give_what_stride_arithmetic_predicts() {
-        assert_passes(CaseSpace::all(16), |c| view_ops_alias_copy_ops_do_not(c, &view_ops()));
-    }
-}

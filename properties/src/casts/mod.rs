@@ -20,7 +20,6 @@ use conform_judge::casts::{self as judge, Demand, INTS};
 use conform_judge::{Tally, Verdict};
 pub use ops::{CastError, CastFn, CastOp};
 
-use crate::claims;
 use crate::families::Family;
 use crate::property::Property;
 
@@ -98,7 +97,6 @@ fn to_float_correctly_rounded(name: &'static str, target: Dtype, sources: &'stat
     let format = target.float_format().expect("a float target");
     let op = CastOp::to_kind();
     Property::new(FAMILY, name, CORRECTLY_ROUNDED_DOC)
-        .claims(&[claims::NOT_BITWISE_IDENTICAL])
         .tensors(move |n| boundary_space(sources, format, n))
         .tallied(move |case, tally| correctly_rounded(case, target, &op, Some(tally)))
 }
@@ -107,7 +105,6 @@ fn to_float_within_half_ulp(name: &'static str, target: Dtype, sources: &'static
     let format = target.float_format().expect("a float target");
     let op = CastOp::to_kind();
     Property::new(FAMILY, name, HALF_ULP_DOC)
-        .claims(&[claims::NOT_BITWISE_IDENTICAL])
         .tensors(move |n| boundary_space(sources, format, n))
         .check(move |case| within_half_ulp(case, target, &op))
 }
@@ -152,7 +149,6 @@ pub fn widening_exact_and_round_trips() -> Property {
         "widening_exact_and_round_trips",
         "f16/bf16 → f32/f64 and f32 → f64 are exact, and narrowing back gives the input (NaN stays NaN)",
     )
-    .claims(&[claims::NOT_BITWISE_IDENTICAL])
     .tensors(|n| CaseSpace::all(64 * n).with_dtypes(&[Dtype::F16, Dtype::Bf16, Dtype::F32]))
     .tallied(move |case, tally| widening_exact(case, &op, Some(tally)))
 }
@@ -186,7 +182,6 @@ pub fn float_to_int_truncates() -> Property {
         "float_to_int_truncates",
         "float → integer truncates toward zero when the result fits; out-of-range, NaN and inf results are tabulated",
     )
-    .claims(&[claims::NOT_BITWISE_IDENTICAL])
     .tensors(|n| {
         CaseSpace::all(64 * n).with_dtypes(&Dtype::FLOATS).with_values(Arc::new(|d, rng| {
             let target = INTS[rand::RngExt::random_range(rng, 0..INTS.len())];
@@ -205,7 +200,6 @@ pub fn truncates_toward_zero(case: &TensorCase, op: &CastOp, tally: Option<&Tall
 pub fn bool_casts() -> Property {
     let op = CastOp::to_kind();
     Property::new(FAMILY, "bool_casts", "nonzero (NaN included) → true, ±0 → false; false/true → 0/1 in every dtype")
-        .claims(&[claims::NOT_BITWISE_IDENTICAL])
         .tensors(|n| CaseSpace::all(64 * n))
         .check(move |case| bool_cast(case, &op))
 }
@@ -225,7 +219,7 @@ fn half_crate_correctly_rounded(name: &'static str, target: Dtype) -> Property {
     let format = target.float_format().expect("a float target");
     Property::new(FAMILY, name, HALF_CRATE_DOC)
         .tensors(move |n| boundary_space(&HALF_SOURCES, format, n))
-        .check(move |case| correctly_rounded(case, target, &op, None))
+        .tallied(move |case, tally| correctly_rounded(case, target, &op, Some(tally)))
 }
 
 pub fn half_crate_to_f16_correctly_rounded() -> Property {
@@ -245,9 +239,9 @@ pub fn ndarray_mapv_correctly_rounded() -> Property {
         "ndarray's mapv(|x| x as f32 / f64) (Rust's `as`) gives the correctly rounded result",
     )
     .tensors(|n| boundary_space(&MAPV_SOURCES, FloatFormat::F32, n))
-    .check(move |case| {
+    .tallied(move |case, tally| {
         let targets: &[Dtype] = if case.dtype() == Dtype::F64 { &[Dtype::F32] } else { &[Dtype::F32, Dtype::F64] };
-        targets.iter().try_for_each(|&t| correctly_rounded(case, t, &op, None))
+        targets.iter().try_for_each(|&t| correctly_rounded(case, t, &op, Some(tally)))
     })
 }
 

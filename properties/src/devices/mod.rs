@@ -165,7 +165,6 @@ pub fn transcendentals_within_ulp_bound() -> Property {
         "transcendentals_within_ulp_bound",
         "exp, log, sin and tanh stay within 4 ulp (f32) / 1 ulp (f16, bf16) of an f64 reference on CPU and CUDA; maxima tabulated",
     )
-    .claims(&[claims::GPU_TRANSFER_CHANGES_VALUES])
     .needs_cuda()
     .tensors(|n| CaseSpace::all(64 * n).with_dtypes(&[Dtype::F32, Dtype::F16, Dtype::Bf16]))
     .tallied(|case, tally| on_cuda(case, Some(tally), transcendentals_within_bound))
