@@ -230,8 +230,12 @@ fn the_parent_killed_at_any_moment_leaves_a_parseable_report() {
         let _ = run.wait();
         let r = report(&out_dir);
         assert!(r["run_id"].is_string(), "attempt {attempt} after {wait} ms: {r}");
-        // The html and junit of the same moment parse too (each written whole, then renamed into place).
-        assert!(std::fs::read_to_string(out_dir.join("report.html")).unwrap().ends_with("</html>"));
-        assert!(std::fs::read_to_string(out_dir.join("junit.xml")).unwrap().trim_end().ends_with("</testsuites>"));
+        // The html and junit, where the kill left them (each is written whole, then renamed into place), are whole.
+        if let Ok(html) = std::fs::read_to_string(out_dir.join("report.html")) {
+            assert!(html.ends_with("</html>"), "attempt {attempt}: a truncated report.html");
+        }
+        if let Ok(junit) = std::fs::read_to_string(out_dir.join("junit.xml")) {
+            assert!(junit.trim_end().ends_with("</testsuites>"), "attempt {attempt}: a truncated junit.xml");
+        }
     }
 }
