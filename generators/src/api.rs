@@ -689,11 +689,9 @@ pub fn simpler_int(v: i64) -> Vec<i64> {
     }
     out.push(v - v.signum());
     let mut seen = Vec::new();
-    out.retain(|&x| {
-        int_measure(x) < int_measure(v) && !seen.contains(&x) && {
-            seen.push(x);
-            true
-        }
+    out.retain(|&x| int_measure(x) < int_measure(v) && !seen.contains(&x) && {
+        seen.push(x);
+        true
     });
     out
 }
@@ -710,11 +708,9 @@ pub fn simpler_count(v: u64) -> Vec<u64> {
     }
     out.push(v.saturating_sub(1));
     let mut seen = Vec::new();
-    out.retain(|&x| {
-        x < v && !seen.contains(&x) && {
-            seen.push(x);
-            true
-        }
+    out.retain(|&x| x < v && !seen.contains(&x) && {
+        seen.push(x);
+        true
     });
     out
 }
@@ -1310,10 +1306,8 @@ fn draw(rng: &mut TestRng, function: ApiFn, max_numel: usize) -> ApiCase {
             ApiCall::InternalReshapeAlias { size: d.list(size), stride: d.list(stride) }
         }
         ApiFn::Expand => {
-            let mut size: Vec<i64> = shape
-                .iter()
-                .map(|&s| if s == 1 && rng.random_bool(0.5) { rng.random_range(0..=4) } else { s })
-                .collect();
+            let mut size: Vec<i64> =
+                shape.iter().map(|&s| if s == 1 && rng.random_bool(0.5) { rng.random_range(0..=4) } else { s }).collect();
             for s in size.iter_mut() {
                 if rng.random_bool(0.2) {
                     *s = -1;
@@ -1343,12 +1337,7 @@ fn draw(rng: &mut TestRng, function: ApiFn, max_numel: usize) -> ApiCase {
             let side = side_of(dim0);
             let mut d = Draw::new(rng, 4);
             let dim = d.int(dim0, dim0);
-            ApiCall::Slice {
-                dim,
-                start: d.opt(-side - 2, side + 2),
-                end: d.opt(-side - 2, side + 2),
-                step: d.int(1, 3),
-            }
+            ApiCall::Slice { dim, start: d.opt(-side - 2, side + 2), end: d.opt(-side - 2, side + 2), step: d.int(1, 3) }
         }
         ApiFn::Unfold => {
             let dim0 = pick_dim(rng);
@@ -1414,8 +1403,11 @@ fn draw(rng: &mut TestRng, function: ApiFn, max_numel: usize) -> ApiCase {
         ApiFn::EmptyStrided => {
             let r = rng.random_range(0..=4);
             let size: Vec<i64> = (0..r).map(|_| rng.random_range(0..=4)).collect();
-            let stride =
-                if rng.random_bool(0.5) { c_strides(&size) } else { (0..r).map(|_| rng.random_range(0..=6)).collect() };
+            let stride = if rng.random_bool(0.5) {
+                c_strides(&size)
+            } else {
+                (0..r).map(|_| rng.random_range(0..=6)).collect()
+            };
             let mut d = Draw::new(rng, 3);
             let (size, stride) = (d.list(size), d.list(stride));
             ApiCall::EmptyStrided { size, stride, kind: d.kind(ApiKind::F32) }
@@ -1469,13 +1461,18 @@ fn make_ungrantable(case: &mut ApiCase) {
 /// The strategy over cases of one function.
 #[derive(Debug, Clone)]
 pub struct ApiStrategy {
-    function: ApiFn,
+    functions: Vec<ApiFn>,
     max_numel: usize,
 }
 
 /// Cases of `function` whose input tensor has at most `max_numel` elements (the `CONFORM_MAX_NUMEL` knob).
 pub fn arb_api_case(function: ApiFn, max_numel: usize) -> ApiStrategy {
-    ApiStrategy { function, max_numel }
+    ApiStrategy { functions: vec![function], max_numel }
+}
+
+/// Cases of any of `functions` (one drawn uniformly per case; shrinking keeps it).
+pub fn arb_api_any(functions: &[ApiFn], max_numel: usize) -> ApiStrategy {
+    ApiStrategy { functions: functions.to_vec(), max_numel }
 }
 
 impl Strategy for ApiStrategy {
@@ -1483,7 +1480,12 @@ impl Strategy for ApiStrategy {
     type Value = ApiCase;
 
     fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
-        Ok(ApiTree::new(draw(runner.rng(), self.function, self.max_numel)))
+        if self.functions.is_empty() {
+            return Err("the api strategy has no function".into());
+        }
+        let rng = runner.rng();
+        let function = self.functions[rng.random_range(0..self.functions.len())];
+        Ok(ApiTree::new(draw(rng, function, self.max_numel)))
     }
 }
 
@@ -1621,9 +1623,7 @@ mod tests {
         assert!(err(&|j| j["call"]["fn"] = "f_unlink".into()).contains("unknown variant `f_unlink`"));
         assert!(err(&|j| j["input"]["kind"] = "qint8".into()).contains("quantized"));
         assert!(err(&|j| j["input"]["shape"] = serde_json::json!([1 << 20, 1 << 20])).contains("more than the 65536"));
-        assert!(
-            err(&|j| j["input"] = serde_json::Value::Null).contains("f_narrow is a method but the case has no input")
-        );
+        assert!(err(&|j| j["input"] = serde_json::Value::Null).contains("f_narrow is a method but the case has no input"));
         let zeros = ApiCase::new(None, ApiCall::Zeros { size: vec![1 << 20, 1 << 20], kind: ApiKind::U8 });
         assert_eq!(
             zeros.unwrap_err().to_string(),
@@ -1635,6 +1635,24 @@ mod tests {
         let long = ApiCall::CopyDataU8 { dst_len: MAX_API_BYTES + 1, numel: 0 };
         let input = ApiInput { kind: ApiKind::U8, shape: vec![], layout: InputLayout::Contiguous };
         assert!(ApiCase::new(Some(input), long).unwrap_err().to_string().contains("dst_len asks conform to allocate"));
+    }
+
+    #[test]
+    fn a_corpus_entry_holds_an_api_case_tagged_by_kind_and_validated_on_read() {
+        use crate::cases::{Case, CaseKind};
+        use crate::corpus::{parse_entry, CorpusEntry};
+        let call = ApiCall::FromDataSize { data_len: 0, size: vec![1 << 32, 1 << 32], kind: ApiKind::F32 };
+        let case = ApiCase::new(None, call).unwrap().into_case();
+        assert_eq!(case.kind(), "api");
+        let entry = CorpusEntry::new("api::p", "sig", "msg", ("2.11.0", "0.24.0"), case.clone());
+        let text = entry.to_json();
+        assert!(text.contains("\"kind\": \"api\"") && text.contains("\"fn\": \"f_from_data_size\""), "{text}");
+        assert_eq!(parse_entry(text.as_bytes()).unwrap(), entry);
+        assert_eq!(ApiCase::from_case(&case).map(ApiCase::function), Some(ApiFn::FromDataSize));
+        let err = |from: &str, to: &str| parse_entry(text.replace(from, to).as_bytes()).unwrap_err().to_string();
+        assert!(err("\"data_len\": 0", "\"data_len\": 0, \"extra\": 1").contains("unknown field `extra`"));
+        assert!(err("4294967296", "1048576").contains("would allocate 4398046511104 bytes"));
+        assert!(err("\"kind\": \"f32\"", "\"kind\": \"f33\"").contains("unknown variant `f33`"));
     }
 
     #[test]
@@ -1690,16 +1708,14 @@ mod tests {
     #[test]
     fn lists_lose_entries_and_pairs_lose_a_dimension_together() {
         // Fails whenever some stride is huge: one dimension of size 0 and that stride is what is left.
-        let min = minimal(
-            ApiFn::AsStrided,
-            |c| matches!(&c.call, ApiCall::AsStrided { stride, .. } if stride.iter().any(|&s| s >= 1 << 40)),
-        );
+        let min = minimal(ApiFn::AsStrided, |c| {
+            matches!(&c.call, ApiCall::AsStrided { stride, .. } if stride.iter().any(|&s| s >= 1 << 40))
+        });
         assert_eq!(format!("{min:?}"), "f_as_strided(size=[], stride=[2^40], storage_offset=None) on u8[] contiguous");
         // Fails when the sizes multiply past i64::MAX: two sides whose product just overflows.
-        let min = minimal(
-            ApiFn::Zeros,
-            |c| matches!(&c.call, ApiCall::Zeros { size, .. } if size.len() >= 2 && contiguous_bytes(size, ApiKind::U8).is_none() && size.iter().all(|&s| s > 0)),
-        );
+        let min = minimal(ApiFn::Zeros, |c| {
+            matches!(&c.call, ApiCall::Zeros { size, .. } if size.len() >= 2 && contiguous_bytes(size, ApiKind::U8).is_none() && size.iter().all(|&s| s > 0))
+        });
         let ApiCall::Zeros { size, kind } = min.call() else { unreachable!() };
         assert_eq!((size.len(), *kind), (2, ApiKind::U8), "{min:?}");
         assert!(size.iter().all(|&s| s > 1) && (size[0] as i128 * size[1] as i128) > i64::MAX as i128, "{min:?}");

@@ -18,7 +18,7 @@ pub mod search;
 pub mod strategy;
 pub mod values;
 
-pub use api::{arb_api_case, ApiCall, ApiCase, ApiFn, ApiInput, ApiKind, InputLayout, InvalidApiCase};
+pub use api::{arb_api_any, arb_api_case, ApiCall, ApiCase, ApiFn, ApiInput, ApiKind, InputLayout, InvalidApiCase};
 pub use case::{InvalidCase, TensorCase, MAX_CASE_NUMEL};
 pub use cases::{arb_tensor_case, boxed, Case, CaseKind};
 pub use corpus::{parse_entry, CorpusEntry, EntryError, CORPUS_FORMAT_VERSION};

@@ -116,6 +116,8 @@ impl Mark {
 /// Serves requests until stdin closes. Errors are the pipes' (the parent went away).
 pub fn serve(progress: &Path) -> std::io::Result<()> {
     conform_properties::init_libtorch(1);
+    // One check at a time on this thread: the files family may bound each read's address space (RLIMIT_AS).
+    conform_properties::files::enforce_in_this_process();
     let file = File::create(progress)?;
     let properties = crate::selftest::registry();
     let stdin = std::io::stdin();

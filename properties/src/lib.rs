@@ -30,6 +30,8 @@ families! {
     casts,
     devices,
     metamorphic,
+    files,
+    api,
 }
 
 pub use claims::Claim;
