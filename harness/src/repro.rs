@@ -193,22 +193,31 @@ pub fn reproduce(src: &Source<'_>) -> Reproduction {
     }
 }
 
-/// A stored failure of a case kind with no standalone reproduction yet (file cases, say): the case and message only.
+/// A stored failure of a case kind with no standalone reproduction yet (file and API cases): the case, the message
+/// and an issue draft without a program; `conform replay FILE` reproduces it.
 fn without_program(src: &Source<'_>) -> Reproduction {
+    let from = src.corpus_file.map_or("a run".to_string(), |p| p.display().to_string());
+    let why = src.reason.unwrap_or("conform recorded this deviation without a reviewed reason; see the message above.");
+    let issue = format!(
+        "Title: {property}: {signature}\n\nRepository: not determined (no standalone program for {kind} cases yet)\n\n\
+         ## Versions\n\n- libtorch {libtorch}, tch {tch}, half {HALF_VERSION}, ndarray {NDARRAY_VERSION}\n- {machine}\n\n\
+         ## Expected vs actual\n\n{message}\n\n## Why\n\n{why}\n\n## Reproduction\n\n`conform replay {from}`\n",
+        property = src.property,
+        signature = src.signature,
+        kind = src.case.kind(),
+        libtorch = src.libtorch_version,
+        tch = src.tch_version,
+        machine = machine(),
+        message = src.message,
+    );
     Reproduction {
         property: src.property.to_string(),
         signature: src.signature.to_string(),
         corpus_file: src.corpus_file.map(|p| p.display().to_string()),
         case: serde_json::to_value(src.case).expect("a case serialises"),
         message: src.message.to_string(),
-        culprit: "conform".to_string(),
-        issue: format!(
-            "# {property}: {signature}\n\nNo standalone program for {kind} cases yet; the case is in the corpus file.\n\n{message}\n",
-            property = src.property,
-            signature = src.signature,
-            kind = src.case.kind(),
-            message = src.message,
-        ),
+        culprit: "not determined".to_string(),
+        issue,
         rust: None,
         python: None,
     }
@@ -1074,7 +1083,12 @@ pub fn render(r: &Reproduction) -> String {
         None => {
             let _ = writeln!(
                 out,
-                "## Rust\n\n(none: the deviation is in conform's own machinery; `conform replay` reproduces it)\n"
+                "## Rust\n\n(none: {}; `conform replay` reproduces it)\n",
+                if r.culprit == "conform" {
+                    "the deviation is in conform's own machinery"
+                } else {
+                    "no standalone program for this kind of case yet"
+                }
             );
         }
     }

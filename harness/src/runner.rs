@@ -15,8 +15,8 @@ use conform_generators::Case;
 use conform_properties::cuda::{cuda_status, CudaStatus};
 use conform_properties::{DeviceNeed, Property};
 use conform_reports::{
-    ClaimProperty, ClaimReport, ClaimScope, Device, Event, PropertyReport, Report, Settings, Status, StoppedBy,
-    Summary, FORMAT_VERSION, VACUOUS_REJECT_SHARE,
+    ClaimProperty, ClaimReport, ClaimScope, Device, Event, PropertyReport, Report, Settings, Status, StoppedBy, Summary,
+    FORMAT_VERSION, VACUOUS_REJECT_SHARE,
 };
 
 use crate::config::{DeviceChoice, RunConfig};

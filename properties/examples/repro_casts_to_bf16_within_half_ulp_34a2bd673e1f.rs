@@ -20,9 +20,7 @@ fn bits(t: &Tensor) -> Vec<u64> {
     let flat = t.reshape([-1]);
     match flat.kind().elt_size_in_bytes() {
         1 => Vec::<u8>::try_from(&flat.view_dtype(Kind::Uint8)).unwrap().into_iter().map(u64::from).collect(),
-        2 => {
-            Vec::<i16>::try_from(&flat.view_dtype(Kind::Int16)).unwrap().into_iter().map(|v| v as u16 as u64).collect()
-        }
+        2 => Vec::<i16>::try_from(&flat.view_dtype(Kind::Int16)).unwrap().into_iter().map(|v| v as u16 as u64).collect(),
         4 => Vec::<i32>::try_from(&flat.view_dtype(Kind::Int)).unwrap().into_iter().map(|v| v as u32 as u64).collect(),
         _ => Vec::<i64>::try_from(&flat.view_dtype(Kind::Int64)).unwrap().into_iter().map(|v| v as u64).collect(),
     }

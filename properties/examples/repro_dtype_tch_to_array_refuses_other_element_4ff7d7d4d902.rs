@@ -9,23 +9,12 @@ use tch::Tensor;
 const INPUTS: [u64; 1] = [0x0000];
 
 fn main() {
-    let array = ArrayD::from_shape_vec(
-        IxDyn(&[]),
-        INPUTS.iter().map(|&b| half::bf16::from_bits(b as u16)).collect::<Vec<half::bf16>>(),
-    )
-    .unwrap();
+    let array = ArrayD::from_shape_vec(IxDyn(&[]), INPUTS.iter().map(|&b| half::bf16::from_bits(b as u16)).collect::<Vec<half::bf16>>()).unwrap();
     let tensor = Tensor::try_from(&array).unwrap();
     macro_rules! ask {
         ($t:ty) => {{
             let got: Result<ArrayD<$t>, _> = (&tensor).try_into();
-            match got {
-                Ok(a) => println!(
-                    "bf16 tensor as ArrayD<{}>: actual Ok({:?}), expected an error DIFFERS",
-                    stringify!($t),
-                    a.iter().collect::<Vec<_>>()
-                ),
-                Err(e) => println!("bf16 tensor as ArrayD<{}>: actual Err({e}), expected an error ok", stringify!($t)),
-            }
+            match got { Ok(a) => println!("bf16 tensor as ArrayD<{}>: actual Ok({:?}), expected an error DIFFERS", stringify!($t), a.iter().collect::<Vec<_>>()), Err(e) => println!("bf16 tensor as ArrayD<{}>: actual Err({e}), expected an error ok", stringify!($t)) }
         }};
     }
     ask!(bool);

@@ -15,20 +15,14 @@ fn main() {
         let alone = ArrayD::from_elem(vec![], *v);
         let answer = Tensor::try_from(&alone).map(|t| t.kind());
         let back: Result<ArrayD<u8>, _> = Tensor::try_from(&alone).and_then(|t| (&t).try_into());
-        println!(
-            "0-d array: TryFrom gives {answer:?}, TryInto back gives {:?}",
-            back.map(|a| a.iter().copied().collect::<Vec<_>>())
-        );
+        println!("0-d array: TryFrom gives {answer:?}, TryInto back gives {:?}", back.map(|a| a.iter().copied().collect::<Vec<_>>()));
     }
     // The same values at every other element of a larger array (65,536 of them, tiled).
     let tiled: Vec<u8> = values.iter().cycle().take(65536).flat_map(|&v| [v, v]).collect();
     let whole = Array1::from(tiled);
     let every_other = whole.slice(s![..;2]);
     let answer = Tensor::try_from(&every_other).map(|t| t.kind());
-    println!(
-        "every-other-element view: actual {answer:?}, expected Ok (as for the 0-d arrays) {}",
-        if answer.is_ok() { "ok" } else { "DIFFERS" }
-    );
+    println!("every-other-element view: actual {answer:?}, expected Ok (as for the 0-d arrays) {}", if answer.is_ok() { "ok" } else { "DIFFERS" });
     // And a tensor view of the same shape back into an array.
     let tensor = Tensor::try_from(&whole).unwrap().slice(0, 0, None, 2);
     let back: Result<ArrayD<u8>, _> = (&tensor).try_into();

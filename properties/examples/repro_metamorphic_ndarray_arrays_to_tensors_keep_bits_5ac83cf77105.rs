@@ -9,15 +9,8 @@ use tch::{Kind, Tensor};
 const INPUTS: [u64; 1] = [0x0000];
 
 fn main() {
-    let array = ArrayD::from_shape_vec(
-        IxDyn(&[]),
-        INPUTS.iter().map(|&b| half::bf16::from_bits(b as u16)).collect::<Vec<half::bf16>>(),
-    )
-    .unwrap();
+    let array = ArrayD::from_shape_vec(IxDyn(&[]), INPUTS.iter().map(|&b| half::bf16::from_bits(b as u16)).collect::<Vec<half::bf16>>()).unwrap();
     let tensor = Tensor::try_from(&array).unwrap();
     let (actual, expected) = (tensor.kind(), Kind::BFloat16);
-    println!(
-        "an ndarray of half::bf16 became a tensor of kind {actual:?}, expected {expected:?} {}",
-        if actual == expected { "ok" } else { "DIFFERS" }
-    );
+    println!("an ndarray of half::bf16 became a tensor of kind {actual:?}, expected {expected:?} {}", if actual == expected { "ok" } else { "DIFFERS" });
 }

@@ -11,16 +11,7 @@ fn main() {
     let storage: Vec<i32> = STORAGE.iter().map(|&b| b as u32 as i32).collect();
     let x = Tensor::from_slice(&storage).view_dtype(Kind::Float).as_strided([1], [1], 0);
     let n = STORAGE.len() as i64;
-    for (name, kind) in [
-        ("u8", Kind::Uint8),
-        ("i8", Kind::Int8),
-        ("i16", Kind::Int16),
-        ("i32", Kind::Int),
-        ("i64", Kind::Int64),
-        ("f16", Kind::Half),
-        ("bf16", Kind::BFloat16),
-        ("f64", Kind::Double),
-    ] {
+    for (name, kind) in [("u8", Kind::Uint8), ("i8", Kind::Int8), ("i16", Kind::Int16), ("i32", Kind::Int), ("i64", Kind::Int64), ("f16", Kind::Half), ("bf16", Kind::BFloat16), ("f64", Kind::Double)] {
         let alone: Vec<u64> = (0..n).flat_map(|k| bits(&x.get(k).to_kind(kind))).collect();
         let mut places = vec![];
         for threads in [1, 4] {
@@ -31,10 +22,7 @@ fn main() {
         let every_other = x.repeat_interleave_self_int(2, 0, None).slice(0, 0, 2 * n, 2);
         places.push(("every-other-element view".to_string(), bits(&every_other.to_kind(kind))));
         for (place, got) in places {
-            println!(
-                "to_kind(f32→{name}) {place}: actual {got:x?}, expected {alone:x?} (what 0-d tensors give) {}",
-                if got == alone { "ok" } else { "DIFFERS" }
-            );
+            println!("to_kind(f32→{name}) {place}: actual {got:x?}, expected {alone:x?} (what 0-d tensors give) {}", if got == alone { "ok" } else { "DIFFERS" });
         }
     }
 }
@@ -44,9 +32,7 @@ fn bits(t: &Tensor) -> Vec<u64> {
     let flat = t.reshape([-1]);
     match flat.kind().elt_size_in_bytes() {
         1 => Vec::<u8>::try_from(&flat.view_dtype(Kind::Uint8)).unwrap().into_iter().map(u64::from).collect(),
-        2 => {
-            Vec::<i16>::try_from(&flat.view_dtype(Kind::Int16)).unwrap().into_iter().map(|v| v as u16 as u64).collect()
-        }
+        2 => Vec::<i16>::try_from(&flat.view_dtype(Kind::Int16)).unwrap().into_iter().map(|v| v as u16 as u64).collect(),
         4 => Vec::<i32>::try_from(&flat.view_dtype(Kind::Int)).unwrap().into_iter().map(|v| v as u32 as u64).collect(),
         _ => Vec::<i64>::try_from(&flat.view_dtype(Kind::Int64)).unwrap().into_iter().map(|v| v as u64).collect(),
     }

@@ -17,15 +17,10 @@ fn main() {
     let mut view = ArrayViewD::from_shape(IxDyn(&[2]).strides(IxDyn(&[1])), &storage[0..]).unwrap();
     view.invert_axis(Axis(0));
     match Tensor::try_from(&view) {
-        Err(e) => {
-            println!("TryFrom<&ArrayView> of a i8 view with this layout: actual Err({e}), expected a tensor DIFFERS")
-        }
+        Err(e) => println!("TryFrom<&ArrayView> of a i8 view with this layout: actual Err({e}), expected a tensor DIFFERS"),
         Ok(tensor) => {
             let (kind, expected) = (tensor.kind(), Kind::Int8);
-            println!(
-                "tensor kind: actual {kind:?}, expected {expected:?} {}",
-                if kind == expected { "ok" } else { "DIFFERS" }
-            );
+            println!("tensor kind: actual {kind:?}, expected {expected:?} {}", if kind == expected { "ok" } else { "DIFFERS" });
             let back: ArrayD<i8> = (&tensor).try_into().unwrap();
             for (k, (y, x)) in back.iter().zip(INPUTS).enumerate() {
                 let a = *y as u8 as u64;

@@ -16,15 +16,10 @@ fn main() {
     // negative axes inverted.
     let view = ArrayViewD::from_shape(IxDyn(&[]).strides(IxDyn(&[])), &storage[0..]).unwrap();
     match Tensor::try_from(&view) {
-        Err(e) => {
-            println!("TryFrom<&ArrayView> of a bf16 view with this layout: actual Err({e}), expected a tensor DIFFERS")
-        }
+        Err(e) => println!("TryFrom<&ArrayView> of a bf16 view with this layout: actual Err({e}), expected a tensor DIFFERS"),
         Ok(tensor) => {
             let (kind, expected) = (tensor.kind(), Kind::BFloat16);
-            println!(
-                "tensor kind: actual {kind:?}, expected {expected:?} {}",
-                if kind == expected { "ok" } else { "DIFFERS" }
-            );
+            println!("tensor kind: actual {kind:?}, expected {expected:?} {}", if kind == expected { "ok" } else { "DIFFERS" });
             let back: ArrayD<half::bf16> = (&tensor).try_into().unwrap();
             for (k, (y, x)) in back.iter().zip(INPUTS).enumerate() {
                 let a = u64::from(y.to_bits());

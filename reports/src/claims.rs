@@ -332,10 +332,7 @@ mod tests {
     fn planted_reports_flip_a_claim_with_one_property() {
         let c = claim(&["aliasing::r"], ClaimScope::default());
         let held = property("aliasing::r", Status::Pass);
-        assert_eq!(
-            verdict(&c, std::slice::from_ref(&held)),
-            (ClaimVerdict::False, "aliasing::r held in all 1,000 cases.".into())
-        );
+        assert_eq!(verdict(&c, std::slice::from_ref(&held)), (ClaimVerdict::False, "aliasing::r held in all 1,000 cases.".into()));
 
         let mut broke = held.clone();
         broke.status = Status::Fail;

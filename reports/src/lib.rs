@@ -1,6 +1,8 @@
 //! conform's report model and writers: console (progress and summary table), JSON (`report.json`), JUnit and HTML,
 //! and [`write_all`], which writes the three report files of a run at once; [`merge()`] makes one report of the shards
 //! of a run, and [`diff()`] says what changed between two reports.
+//! [`claims`] computes the verdict on each of the article's claims from a report's evidence, and [`casts`] reads the
+//! cast judges' counts into the cast matrix and error histograms that the HTML draws.
 //! No libtorch: the harness fills the model, writers only read it, and no writer calls another (text they share
 //! lives in [`text`]).
 #![forbid(unsafe_code)]
