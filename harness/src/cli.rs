@@ -46,6 +46,9 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         files: Files,
+        /// Check in this process instead of a crash-isolated worker (debugging: a crash then ends the replay).
+        #[arg(long)]
+        in_process: bool,
     },
     /// List pending corpus files with their failures.
     Review {
@@ -184,7 +187,7 @@ pub fn main(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Run(args) => run(args),
-        Command::Replay { paths, files } => replay(&paths, &files),
+        Command::Replay { paths, files, in_process } => replay(&paths, &files, in_process),
         Command::Review { files } => review(&files),
         Command::Accept(pick) => decide(&pick, true),
         Command::Reject(pick) => decide(&pick, false),
@@ -204,7 +207,7 @@ fn names(all: &[Property]) -> Vec<&'static str> {
 
 /// Replays corpus files: 0 when each passes or reproduces a known deviation, 1 when one fails in a new way,
 /// 2 when a file cannot be used (the others still replay).
-fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
+fn replay(paths: &[PathBuf], files: &Files, in_process: bool) -> Result<u8> {
     let all = registry();
     let names = names(&all);
     let known = files.known(&names)?;
@@ -217,7 +220,15 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
         )
         .into());
     }
-    conform_properties::init_libtorch(1);
+    // A stored crash must be recorded again, not end the replay: each file is checked in a worker (one started
+    // again after each death), as `run` checks it.
+    let mut engine: Box<dyn crate::engine::Engine> = if in_process {
+        conform_properties::init_libtorch(1);
+        Box::new(crate::engine::InProcess)
+    } else {
+        let exe = std::env::current_exe().context("finding the conform binary to start a worker (or pass --in-process)")?;
+        Box::new(crate::isolate::Workers::new(exe, Some(config::DEFAULT_CASE_TIMEOUT)))
+    };
     let mut out = String::new();
     let mut code = 0u8;
     for path in &paths {
@@ -242,7 +253,7 @@ fn replay(paths: &[PathBuf], files: &Files) -> Result<u8> {
                 "with a different message"
             }
         };
-        let line = match runner::replay(property, &loaded.entry.case, &mine) {
+        let line = match crate::verdict::replay_with(engine.as_mut(), property, &loaded.entry.case, &mine) {
             runner::Replay::Passes => "passes now (the recorded failure is gone)".to_string(),
             runner::Replay::Rejected(why) => format!("rejected: {}", shown(&why)),
             runner::Replay::Known(f) => {

@@ -164,6 +164,7 @@ fn search(
         start: 0,
         share,
         known: known.to_vec(),
+        sent_at: None,
     };
     loop {
         job.share = share.map(|s| s.saturating_sub(started.elapsed()));
