@@ -7,6 +7,7 @@
 //! Goal (README, "Performance"): the oracle judges at least 20 million values/s.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use conform_generators::Dtype;
 use conform_judge::oracle::cast_float;
@@ -43,6 +44,7 @@ fn oracle(c: &mut Criterion) {
     let xs = values();
     let mut group = c.benchmark_group("oracle f64→f32");
     group.throughput(Throughput::Elements(N as u64));
+    group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
     group.bench_function("conform cast_float", |b| {
         b.iter(|| black_box(&xs).iter().fold(0u64, |acc, &x| acc ^ cast_float(Dtype::F64, x, Dtype::F32).bits))
     });

@@ -27,7 +27,7 @@ fn families() -> BTreeMap<&'static str, Vec<Property>> {
 
 fn generation(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate");
-    group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(1));
     for (family, properties) in families() {
         let strategies: Vec<_> = properties.iter().map(|p| (p.space)(DEFAULT_MAX_NUMEL)).collect();
         let mut runners: Vec<TestRunner> =
@@ -46,7 +46,7 @@ fn generation(c: &mut Criterion) {
 
 fn shrinking(c: &mut Criterion) {
     let mut group = c.benchmark_group("shrink");
-    group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(1));
     let config = SearchConfig::new(1, SEED);
     let always_fails = |_: &conform_generators::Case| Outcome::Fail(());
     for (family, properties) in families() {

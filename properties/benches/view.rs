@@ -4,6 +4,7 @@
 //! costs at most 2× the 1 KiB one.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use conform_generators::{Dtype, Layout};
 use conform_properties::view::SharedBuffer;
@@ -16,6 +17,7 @@ fn views(c: &mut Criterion) {
     conform_properties::init_libtorch(1);
     let mut group = c.benchmark_group("view creation");
     group.throughput(Throughput::Elements(1));
+    group.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(1));
     for (label, rows, cols) in SIZES {
         let buffer = {
             let storage = vec![0x3ff0_0000_0000_0000u64; rows * cols];
