@@ -10,7 +10,7 @@ use std::process::Command;
 use conform_harness::repro::{example_name, reproduce_files};
 
 /// The families whose corpus files must have standalone programs.
-const PROGRAMS_REQUIRED: &[&str] = &["roundtrip", "dtype", "casts", "metamorphic"];
+const PROGRAMS_REQUIRED: &[&str] = &["roundtrip", "dtype", "casts", "metamorphic", "files", "api"];
 
 fn repo() -> PathBuf {
     Path::new(conform_harness::REPO_ROOT).to_path_buf()
@@ -44,16 +44,20 @@ fn generated() -> Vec<(String, String)> {
             "{name}"
         );
         let Some(rust) = r.rust.as_ref() else {
-            // Families whose cases are not tensors (files, api) have no standalone programs yet: the issue draft
-            // names the replay command instead. Every family of tensor cases must have one.
+            // Only a family outside PROGRAMS_REQUIRED may lack a standalone program: its issue draft names the
+            // replay command instead.
             assert!(!PROGRAMS_REQUIRED.contains(&family), "{name}: no Rust reproduction (culprit {})", r.culprit);
             eprintln!("{name}: no standalone program yet ({}); the issue draft names `conform replay`", r.culprit);
             continue;
         };
         assert!(rust.contains("actual") && rust.contains("expected"), "{name} prints actual and expected");
         out.push((format!("{name}.rs"), rust.clone()));
+        // A libtorch deviation needs a Python/torch program; any other Python program (NumPy's reading of a file)
+        // is kept and compiled too.
         if r.culprit.contains("libtorch") {
-            let py = r.python.as_ref().unwrap_or_else(|| panic!("{name}: libtorch's deviation without Python"));
+            assert!(r.python.is_some(), "{name}: libtorch's deviation without Python");
+        }
+        if let Some(py) = &r.python {
             out.push((format!("{name}.py"), py.clone()));
         }
     }

@@ -1,0 +1,23 @@
+"""Reproduces corpus/files/hostile_npy_tch_read_npy/d0819ab134b8.json (files::hostile_npy_tch_read_npy: crash: killed by SIGSEGV) without conform: what NumPy itself reads from the stored
+file (numpy.load), the expected side of the Rust program. Run: python3 this_file.py
+"""
+import os
+import tempfile
+
+import numpy
+
+FILE = bytes.fromhex(
+    "934e554d5059010076007b276465736372273a20277c6231272c2027666f727472616e5f6f72646572273a2046616c73"
+    "652c20277368617065273a20283133343231373732382c292c207d202020202020202020202020202020202020202020"
+    "202020202020202020202020202020202020202020202020202020202020200a00"
+)
+
+with tempfile.NamedTemporaryFile(suffix=".npy", delete=False) as f:
+    f.write(FILE)
+try:
+    a = numpy.load(f.name)
+    print(f"NumPy reads {a.dtype} shape {a.shape} {a.tobytes().hex()}")
+except Exception as e:  # noqa: BLE001 (NumPy's refusal is the answer)
+    print(f"NumPy refuses it: {type(e).__name__}: {e}")
+finally:
+    os.remove(f.name)
