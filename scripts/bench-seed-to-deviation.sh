@@ -12,6 +12,7 @@
 #   scripts/bench-seed-to-deviation.sh                       # 10 seeds, 10s cap, release build
 #   SEEDS=5 CAP=5s scripts/bench-seed-to-deviation.sh
 #   CONFORM=target/debug/conform WORK=/tmp/s2d scripts/bench-seed-to-deviation.sh
+#   PARALLEL=2 scripts/bench-seed-to-deviation.sh             # two runs side by side (one core each, on 2 cores)
 #
 # Needs python3 (the README's set-up needs it too). Exit code 0, or 2 when a run could not run.
 set -euo pipefail
@@ -20,6 +21,7 @@ cd "$(dirname "$0")/.."
 seeds="${SEEDS:-10}"
 cap="${CAP:-10s}"
 work="${WORK:-target/bench/seed-to-deviation}"
+parallel="${PARALLEL:-1}"
 if [ -z "${CONFORM:-}" ]; then
   cargo xtask setup >&2
   cargo build --release --quiet -p conform-harness
@@ -28,10 +30,11 @@ fi
 
 rm -rf "$work"
 mkdir -p "$work"
-python3 - "$CONFORM" "$seeds" "$cap" "$work" <<'EOF'
-import json, os, shutil, statistics, subprocess, sys, tomllib
+python3 - "$CONFORM" "$seeds" "$cap" "$work" "$parallel" <<'EOF'
+import concurrent.futures, json, os, shutil, statistics, subprocess, sys, tomllib
 
 conform, seeds, cap, work = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+pool = concurrent.futures.ThreadPoolExecutor(max_workers=int(sys.argv[5]))
 deviations = tomllib.load(open("known-deviations.toml", "rb"))["deviation"]
 cap_s = float(cap.rstrip("s")) if cap.endswith("s") and not cap.endswith("ms") else None
 
@@ -55,8 +58,7 @@ for i, dev in enumerate(deviations):
         lines += ["[[deviation]]"] + [f"{k} = {toml_string(d[k])}" for k in ("property", "signature", "reason", "evidence")] + [""]
     known = os.path.join(here, "known.toml")
     open(known, "w").write("\n".join(lines))
-    times = []
-    for seed in range(1, seeds + 1):
+    def one(seed):
         out = os.path.join(here, f"seed-{seed}")
         cmd = [conform, "run", "--property", dev["property"], "--seed", str(seed), "--known", known,
                "--corpus", corpus, "--pending", os.path.join(out, "pending"), "--out", out,
@@ -69,7 +71,8 @@ for i, dev in enumerate(deviations):
         (prop,) = [p for p in report["properties"] if p["name"] == dev["property"]]
         ce = prop.get("counterexample")
         found = ce is not None and ce["signature"] == dev["signature"]
-        times.append(prop["duration_s"] if found else float("inf"))
+        return prop["duration_s"] if found else float("inf")
+    times = list(pool.map(one, range(1, seeds + 1)))
     hits = [t for t in times if t != float("inf")]
     median = statistics.median(times)
     med = f"{median:.2f} s" if median != float("inf") else f"> {cap}"

@@ -123,6 +123,10 @@ pub trait Engine {
     /// Runs `job`; `progress` hears the number of cases checked so far now and then.
     fn search(&mut self, property: &Property, job: &SearchJob, progress: &mut dyn FnMut(u32))
         -> Result<Searched, Died>;
+
+    /// Gets ready to check (starts a worker if there is none), so that start-up is not charged to the next
+    /// property's share of the budget. A worker that cannot start is found again by the next check.
+    fn warm_up(&mut self) {}
 }
 
 /// Checks in this process: a panic is caught, an abort or a segfault ends the process (`--in-process`).

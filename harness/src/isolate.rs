@@ -238,6 +238,10 @@ pub fn signal_name(signal: i32) -> String {
 }
 
 impl Engine for Workers {
+    fn warm_up(&mut self) {
+        let _ = self.ask(&Request::Ping, &mut |_| {});
+    }
+
     fn check(&mut self, property: &Property, case: &Case) -> Verdict {
         let request = Request::Check { property: property.name.to_string(), case: case.clone() };
         match self.ask(&request, &mut |_| {}) {

@@ -214,6 +214,7 @@ pub fn run(
                 let mut engine = config.isolation.engine();
                 loop {
                     let Some(&i) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else { break };
+                    engine.warm_up();
                     let property = &properties[i];
                     let mine: Vec<&KnownDeviation> = known.iter().filter(|k| k.property == property.name).collect();
                     let cases: Vec<&Loaded> = corpus.iter().filter(|c| c.entry.property == property.name).collect();

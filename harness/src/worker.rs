@@ -25,6 +25,9 @@ use crate::engine::{run_check, search_here, SearchJob, Searched};
 pub enum Request {
     Search { property: String, job: SearchJob },
     Check { property: String, case: Case },
+    /// Answered with `Ready` once the worker has started (libtorch loaded): the parent starts a worker before a
+    /// property's clock starts, so start-up is not charged to the property's share of the budget.
+    Ping,
 }
 
 /// A verdict in its serde form.
@@ -67,6 +70,8 @@ pub enum Response {
     Checked(Checked),
     /// The request could not be run (an unknown property: the parent and worker binaries differ).
     Refused(String),
+    /// The answer to `Ping`.
+    Ready,
 }
 
 /// What the progress file says: the phase, the case index and the cases done, as three little-endian u32s.
@@ -138,6 +143,7 @@ pub fn serve(progress: &Path) -> std::io::Result<()> {
 fn run(properties: &[Property], request: Request, file: &File, out: &mut impl Write) -> std::io::Result<Response> {
     let name = match &request {
         Request::Search { property, .. } | Request::Check { property, .. } => property.clone(),
+        Request::Ping => return Ok(Response::Ready),
     };
     let Some(property) = properties.iter().find(|p| p.name == name) else {
         return Ok(Response::Refused(format!("no property `{name}` in this worker")));
@@ -155,6 +161,7 @@ fn run(properties: &[Property], request: Request, file: &File, out: &mut impl Wr
             }
             Response::Searched(Box::new(searched))
         }
+        Request::Ping => Response::Ready,
     })
 }
 
