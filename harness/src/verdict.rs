@@ -100,9 +100,12 @@ pub fn run_property_with(
     let mut totals = Totals::default();
     let (stop, counterexample) = match from_corpus {
         Some(c) => (Stop::Failed, Some(c)),
-        // The share counts from the property's start: replaying its evidence and corpus spends it too.
+        // The share counts from the property's start: replaying its evidence and corpus spends it too, but at most
+        // half of it. The search always gets at least half its share, so a property whose evidence is slow to
+        // replay (each stored crash restarts its worker) still earns its verdict on cases instead of `vacuous`; such
+        // a property can overrun its share by what its replays cost beyond half.
         None => {
-            let left = share.map(|s| s.saturating_sub(started.elapsed()));
+            let left = share.map(|s| s.saturating_sub(started.elapsed()).max(s / 2));
             search(engine, property, config, &signatures, left, &mut totals, on_event)
         }
     };

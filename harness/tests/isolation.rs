@@ -239,3 +239,21 @@ fn the_parent_killed_at_any_moment_leaves_a_parseable_report() {
         }
     }
 }
+
+#[test]
+fn a_property_whose_stored_crashes_take_its_share_to_replay_still_checks_cases() {
+    // files::hostile_npy_tch_read_npy has five known deviations whose evidence crashes its worker (each replay
+    // restarts one). Under a short budget those replays used to spend the whole share, and the property ended
+    // `vacuous` with 0 cases (found by scripts/nightly-local.sh: 2 shards of 20 s); its search keeps half its share.
+    let out_dir = dir("replays-take-the-share");
+    let out = conform(&["run", "--property", "files::hostile_npy_tch_read_npy", "--budget", "1s", "--seed", "5"])
+        .args(["--quiet", "--out", out_dir.to_str().unwrap(), "--pending", out_dir.join("pending").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = report(&out_dir);
+    let p = property(&report, "files::hostile_npy_tch_read_npy");
+    assert_eq!(p["known"].as_array().unwrap().len(), 5, "{}", text(&out));
+    assert!(p["known"].as_array().unwrap().iter().all(|k| k["reproduced"] == true), "{p}");
+    assert!(p["cases"].as_u64().unwrap() > 0, "the search ran after the replays: {p}\n{}", text(&out));
+    assert_ne!(p["status"], "vacuous", "{p}");
+}
