@@ -105,6 +105,8 @@ pub fn run_property_with(
         // replay (each stored crash restarts its worker) still earns its verdict on cases instead of `vacuous`; such
         // a property can overrun its share by what its replays cost beyond half.
         None => {
+            // A replayed crash leaves no worker: start one first, so that the half is search time, not start-up.
+            engine.warm_up();
             let left = share.map(|s| s.saturating_sub(started.elapsed()).max(s / 2));
             search(engine, property, config, &signatures, left, &mut totals, on_event)
         }
