@@ -13,6 +13,7 @@
 #   SEEDS=5 CAP=5s scripts/bench-seed-to-deviation.sh
 #   CONFORM=target/debug/conform WORK=/tmp/s2d scripts/bench-seed-to-deviation.sh
 #   PARALLEL=2 scripts/bench-seed-to-deviation.sh             # two runs side by side (one core each, on 2 cores)
+#   FROM=27 scripts/bench-seed-to-deviation.sh                # from the 28th deviation on (resume a long run)
 #
 # Needs python3 (the README's set-up needs it too). Exit code 0, or 2 when a run could not run.
 set -euo pipefail
@@ -22,6 +23,7 @@ seeds="${SEEDS:-10}"
 cap="${CAP:-10s}"
 work="${WORK:-target/bench/seed-to-deviation}"
 parallel="${PARALLEL:-1}"
+from="${FROM:-0}"
 if [ -z "${CONFORM:-}" ]; then
   cargo xtask setup >&2
   cargo build --release --quiet -p conform-harness
@@ -30,7 +32,7 @@ fi
 
 rm -rf "$work"
 mkdir -p "$work"
-python3 - "$CONFORM" "$seeds" "$cap" "$work" "$parallel" <<'EOF'
+python3 - "$CONFORM" "$seeds" "$cap" "$work" "$parallel" "$from" <<'EOF'
 import concurrent.futures, json, os, shutil, statistics, subprocess, sys, tomllib
 
 conform, seeds, cap, work = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -45,6 +47,8 @@ print(f"seeds 1..{seeds}, cap {cap} per seed, `{conform} run --property P --seed
 print("| property | deviation (signature) | found | median to counterexample | slowest found |")
 print("| --- | --- | ---: | ---: | ---: |")
 for i, dev in enumerate(deviations):
+    if i < int(sys.argv[6]):
+        continue
     here = os.path.join(work, f"dev-{i}")
     corpus = os.path.join(here, "corpus")
     os.makedirs(corpus)

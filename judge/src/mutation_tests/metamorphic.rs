@@ -1,6 +1,7 @@
 //! `metamorphic`: an output's emptiness in both representations (a trailing partial element of bytes is none);
 //! answers that are both bytes (the slice fast path) agreeing and disagreeing at the last position; the position
-//! notes of a message present exactly when an answer holds more than the case's elements; and an empty case.
+//! notes of a message present exactly when an answer holds more than the case's elements; an empty case; and a
+//! one-element case in bytes (the slice fast path holds exactly one element's width, no more).
 
 use conform_generators::{Dtype, TensorCase};
 
@@ -100,5 +101,18 @@ fn position_notes_only_where_an_answer_is_longer_than_the_case() {
 fn an_empty_case_agrees_whatever_the_answers_hold() {
     let c = case(vec![]);
     let answers = [answer("contiguous", 1, Elements::Bits(&[1])), answer("contiguous", 4, Elements::Bits(&[2]))];
+    assert_eq!(same_answer(q("op"), &c, &answers), Ok(()));
+}
+
+/// One f32 element answered as bytes by two placements: the reference holds exactly `n · width` = 4 bytes, which
+/// is enough to tile (a bound of `n + width` = 5 bytes would call the agreeing answers different).
+#[test]
+fn a_one_element_byte_answer_is_a_whole_period() {
+    let c = case(vec![0x3f80_0000]);
+    let one = le_bytes(&[0x3f80_0000]);
+    let twice = le_bytes(&[0x3f80_0000, 0x3f80_0000]);
+    let answers = [answer("0-d", 1, Elements::Bytes(&one)), answer("large", 1, Elements::Bytes(&twice))];
+    assert_eq!(same_answer(q("op"), &c, &answers), Ok(()));
+    let answers = [answer("0-d", 1, Elements::Bytes(&one)), answer("0-d", 2, Elements::Bytes(&one))];
     assert_eq!(same_answer(q("op"), &c, &answers), Ok(()));
 }

@@ -1,6 +1,6 @@
 //! `ulps`: the ulp of a reference below 1 and at the subnormal floor, an infinite reference against a finite
-//! result and infinities of opposite signs, a result exactly at the bound (passes) and one past it (fails), and a
-//! NaN on one device only.
+//! result and infinities of opposite signs, a NaN result or reference (infinitely far), a result exactly at the
+//! bound (passes) and one past it (fails), f64's whole ulps and infinities, and a NaN on one device only.
 
 use conform_generators::{Dtype, FloatFormat, TensorCase};
 
@@ -9,6 +9,17 @@ use crate::verdict::CheckError;
 
 fn f32_case(values: &[f32]) -> TensorCase {
     TensorCase::contiguous(Dtype::F32, &[values.len()], values.iter().map(|v| v.to_bits() as u64).collect()).unwrap()
+}
+
+fn f64_case(values: &[f64]) -> TensorCase {
+    TensorCase::contiguous(Dtype::F64, &[values.len()], values.iter().map(|v| v.to_bits()).collect()).unwrap()
+}
+
+fn failure(v: crate::verdict::Verdict) -> crate::verdict::Failure {
+    match v {
+        Err(CheckError::Fail(f)) => f,
+        other => panic!("expected a failure, got {other:?}"),
+    }
 }
 
 fn identity(x: f64) -> f64 {
@@ -63,4 +74,39 @@ fn a_nan_on_one_device_only_disagrees() {
     assert!(same_on_both(&case, "add", ("cpu", &a), ("cuda:0", &b), None).is_err());
     assert!(same_on_both(&case, "add", ("cpu", &b), ("cuda:0", &a), None).is_err());
     assert_eq!(same_on_both(&case, "add", ("cpu", &a), ("cuda:0", &a), None), Ok(()));
+}
+
+/// A NaN is infinitely far from a number, whichever side it is on (never a NaN count of ulps), and an f16 NaN
+/// where the reference is a number fails with that distance in its message.
+#[test]
+fn a_nan_is_infinitely_far_from_a_number() {
+    assert_eq!(ulp_error(FloatFormat::F16, 0x7e00, 1.0), f64::INFINITY);
+    assert_eq!(ulp_error(FloatFormat::F32, 0x7fc0_0000, 0.0), f64::INFINITY);
+    assert_eq!(ulp_error(FloatFormat::F16, 0x3c00, f64::NAN), f64::INFINITY);
+    let half = TensorCase::contiguous(Dtype::F16, &[1], vec![0x3c00]).unwrap();
+    let f = failure(within_ulp_bound(&half, "id", "cpu", &[0x7e00], identity, None));
+    assert_eq!(f.signature, "cpu id f16 above 1 ulp");
+    assert!(f.message.contains(", inf ulp from the f64 reference 1e0 (bound 1 ulp) [f16]"), "{}", f.message);
+}
+
+/// f64 counts whole ulps from the correctly rounded reference with a bound of 1: two steps below 1.0 are 2 ulp and
+/// fail, although they are 1.0 fractional ulp of 1.0 away (the ulp halves below a power of two); one step passes.
+/// An infinity is within the bound of itself only: +inf for +inf passes, +inf for the largest finite number fails,
+/// and so does the largest finite number where the reference is +inf (float-cmp puts them one ulp apart).
+#[test]
+fn f64_counts_whole_ulps_and_an_infinity_is_within_only_of_itself() {
+    let one = f64_case(&[1.0]);
+    let bits = 1f64.to_bits();
+    assert_eq!(within_ulp_bound(&one, "id", "cpu", &[bits - 1], identity, None), Ok(()));
+    assert_eq!(within_ulp_bound(&one, "id", "cpu", &[bits + 1], identity, None), Ok(()));
+    let f = failure(within_ulp_bound(&one, "id", "cpu", &[bits - 2], identity, None));
+    assert_eq!(f.signature, "cpu id f64 above 1 ulp");
+    let two = ", 2.00 ulp from the correctly rounded f64 reference 1e0 (bound 1 ulp) [f64]";
+    assert!(f.message.contains(two), "{}", f.message);
+    let inf = f64::INFINITY.to_bits();
+    assert_eq!(within_ulp_bound(&f64_case(&[f64::INFINITY]), "id", "cpu", &[inf], identity, None), Ok(()));
+    let max = f64_case(&[f64::MAX]);
+    let f = failure(within_ulp_bound(&max, "id", "cpu", &[inf], identity, None));
+    assert!(f.message.contains(", inf ulp from the correctly rounded f64 reference"), "{}", f.message);
+    assert!(within_ulp_bound(&max, "f", "cpu", &[f64::MAX.to_bits()], |_| f64::INFINITY, None).is_err());
 }
