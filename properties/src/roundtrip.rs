@@ -180,6 +180,21 @@ mod tests {
     }
 
     #[test]
+    fn an_element_changed_with_the_shape_kept_is_tallied_as_changed_bits() {
+        // The claims' evidence counts what each conversion kept: an array that comes back in its shape with one
+        // element changed counts as "bits changed" (and its dtype as kept), never as bits kept.
+        let tally = conform_judge::Tally::default();
+        let case = TensorCase::contiguous(Dtype::I32, &[3], vec![1, 2, 3]).unwrap();
+        let to_array = defective_to_array(&Defect::at(Position::Last));
+        assert!(round_trip_tallied(&case, &ToTensor::copying(), &to_array, Some(&tally)).is_err());
+        let counts = tally.take();
+        let count = |key: &str| counts.get(key).copied().unwrap_or(0);
+        assert_eq!(count("i32 arrays: bits changed"), 1, "{counts:?}");
+        assert_eq!(count("i32 arrays: bits kept"), 0, "{counts:?}");
+        assert_eq!(count("i32 arrays: dtype kept"), 1, "{counts:?}");
+    }
+
+    #[test]
     fn planted_last_element_error_in_the_tensor_is_caught_by_reading_its_bytes() {
         // The way back is right: only reading the tensor in the middle shows the defect of the way there.
         let to_tensor = defective_to_tensor(&Defect::at(Position::Last));
