@@ -294,7 +294,15 @@ pub fn err_or_valid(case: &ApiCase, op: &ApiOp, tally: Option<&Tally>) -> Verdic
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "a non-string panic".into());
         note("panicked".into());
-        fail(format!("{name} panicked"), format!("{name} panicked instead of returning Err: {}", one_line(&text)))
+        match overflowing_byte_count(case) {
+            Some(bytes) => fail(
+                overflow_signature(name),
+                format!("{name} panicked instead of returning Err ({bytes}): {}", one_line(&text)),
+            ),
+            None => {
+                fail(format!("{name} panicked"), format!("{name} panicked instead of returning Err: {}", one_line(&text)))
+            }
+        }
     })?;
     match result {
         Err(error) => {
@@ -432,6 +440,12 @@ fn copied_exactly(case: &ApiCase, bytes: &[u8]) -> Verdict {
         _ => unreachable!("only copies give bytes"),
     };
     let fill = canary(matches!(case.call(), ApiCall::CopyData { element: Dtype::Bool, .. }));
+    if let Some(bytes) = overflowing_byte_count(case) {
+        return Err(fail(
+            overflow_signature(name),
+            format!("{name} returned Ok for numel {numel} ({bytes}) from a tensor of {} elements", input.numel()),
+        ));
+    }
     if numel > input.numel() as u64 {
         return Err(fail(
             format!("{name} accepted numel beyond the tensor"),
@@ -461,4 +475,22 @@ fn copied_exactly(case: &ApiCase, bytes: &[u8]) -> Verdict {
         ));
     }
     Ok(())
+}
+
+/// For a copy whose `numel` times the tensor's element size overflows `usize`, what the byte count is. tch computes
+/// that product unchecked before any check: with overflow checks (debug builds) it panics, without them (release) it
+/// wraps to a small count that passes every length check. One signature for both, so a known deviation recorded in
+/// one build profile is the same deviation in the other.
+fn overflowing_byte_count(case: &ApiCase) -> Option<String> {
+    let (numel, size) = match *case.call() {
+        ApiCall::CopyData { element, numel, .. } => (numel, element.size_bytes()),
+        ApiCall::CopyDataU8 { numel, .. } => (numel, case.input()?.kind.size_bytes()),
+        _ => return None,
+    };
+    let fits = usize::try_from(numel).ok().and_then(|n| n.checked_mul(size)).is_some();
+    (!fits).then(|| format!("numel × {size} bytes overflows usize"))
+}
+
+fn overflow_signature(name: &str) -> String {
+    format!("{name} mishandled a numel whose byte count overflows usize")
 }

@@ -313,3 +313,28 @@ fn results_are_read_unless_they_reach_outside_their_storage_by_an_uncertain_amou
     let near = made.tensor.f_internal_reshape_alias([2i64].as_slice(), [FAULT_DISTANCE as i64 - 2].as_slice()).unwrap();
     assert!(read_plan(ApiFn::InternalReshapeAlias, &near, Some(made.span)).is_err());
 }
+
+#[test]
+fn a_numel_whose_byte_count_overflows_has_one_signature_whether_the_call_panics_or_returns_ok() {
+    // tch's f_copy_data_u8 panics on this case with overflow checks (debug) and returns Ok without them (release):
+    // the same deviation in both build profiles, so one known-deviation entry covers a run of either.
+    let json = r#"{"kind":"api","input":{"kind":"i16","shape":[],"layout":"contiguous"},
+        "call":{"fn":"f_copy_data_u8","dst_len":0,"numel":9223372036854775808}}"#;
+    let conform_generators::Case::Api(case) = serde_json::from_str(json).unwrap() else { panic!("an api case") };
+    let panics = planted("panics", |_, _| panic!("attempt to multiply with overflow"));
+    let base = fixed();
+    let wraps = planted("wraps", move |call, args| match call {
+        ApiCall::CopyDataU8 { dst_len, .. } => base.call(&ApiCall::CopyDataU8 { dst_len: *dst_len, numel: 0 }, args),
+        _ => base.call(call, args),
+    });
+    let signature = "f_copy_data_u8 mishandled a numel whose byte count overflows usize";
+    for op in [&panics, &wraps] {
+        match outcome(err_or_valid(&case, op, None)) {
+            search::Outcome::Fail(Failure { signature: s, message }) => {
+                assert_eq!(s, signature, "{}: {message}", op.name);
+                assert!(message.contains("numel × 2 bytes overflows usize"), "{message}");
+            }
+            other => panic!("{}: {other:?}", op.name),
+        }
+    }
+}
