@@ -28,16 +28,6 @@ pub struct SearchJob {
     pub share: Option<Duration>,
     /// Signatures of the property's known deviations, tolerated and counted.
     pub known: Vec<String>,
-    /// When the job was sent to a worker (wall clock, since the Unix epoch): the time a fresh worker spends
-    /// starting (loading libtorch) before it reads the job comes out of the share too, so a property that restarts
-    /// its worker after a crash keeps its share.
-    #[serde(default)]
-    pub sent_at: Option<Duration>,
-}
-
-/// Now on the wall clock, the one clock two processes share, as a [`SearchJob::sent_at`].
-pub fn wall_clock() -> Option<Duration> {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()
 }
 
 /// How a search ended.
@@ -177,12 +167,7 @@ pub fn search_here(property: &Property, job: &SearchJob, observer: &mut dyn Obse
     if let Some(tally) = &property.tally {
         tally.take();
     }
-    // Time the job waited for this process to start; a clock that went backwards counts as none.
-    let waited = match (job.sent_at, wall_clock()) {
-        (Some(sent), Some(now)) => now.saturating_sub(sent),
-        _ => Duration::ZERO,
-    };
-    let deadline = job.share.and_then(|share| Instant::now().checked_add(share.saturating_sub(waited)));
+    let deadline = job.share.and_then(|share| Instant::now().checked_add(share));
     let config = SearchConfig { deadline, start: job.start, ..SearchConfig::new(job.cases, job.seed) };
     let mut known_hits = 0u32;
     let mut reject_reasons = BTreeMap::<String, u64>::new();

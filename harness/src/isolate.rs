@@ -260,8 +260,7 @@ impl Engine for Workers {
         job: &SearchJob,
         progress: &mut dyn FnMut(u32),
     ) -> Result<Searched, Died> {
-        let job = SearchJob { sent_at: crate::engine::wall_clock(), ..job.clone() };
-        let request = Request::Search { property: property.name.to_string(), job };
+        let request = Request::Search { property: property.name.to_string(), job: job.clone() };
         match self.ask(&request, progress) {
             Waited::Answer(Response::Searched(s)) => Ok(*s),
             Waited::Answer(other) => Err(Died {

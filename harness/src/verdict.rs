@@ -169,9 +169,11 @@ fn search(
         start: 0,
         share,
         known: known.to_vec(),
-        sent_at: None,
     };
     loop {
+        // A worker that died is started again before the share left is read, so its start-up counts against this
+        // property (whose case crashed it), not as free time.
+        engine.warm_up();
         job.share = share.map(|s| s.saturating_sub(started.elapsed()));
         let before = totals.cases;
         let name = property.name;
