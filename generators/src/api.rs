@@ -1639,7 +1639,7 @@ mod tests {
 
     #[test]
     fn a_corpus_entry_holds_an_api_case_tagged_by_kind_and_validated_on_read() {
-        use crate::cases::{Case, CaseKind};
+        use crate::cases::CaseKind;
         use crate::corpus::{parse_entry, CorpusEntry};
         let call = ApiCall::FromDataSize { data_len: 0, size: vec![1 << 32, 1 << 32], kind: ApiKind::F32 };
         let case = ApiCase::new(None, call).unwrap().into_case();

@@ -24,7 +24,8 @@ pub enum Outcome<E> {
 pub struct SearchConfig {
     pub cases: u32,
     pub seed: u64,
-    /// Stop drawing new cases after this instant (shrinking a failure found before it still runs).
+    /// Stop drawing new cases after this instant (shrinking a failure found before it still runs), and pace the
+    /// search so that no case starts that is not expected to end by then (see [`search_observed`]).
     pub deadline: Option<Instant>,
     pub max_shrink_iters: u32,
     pub max_shrink_time: Duration,
@@ -73,6 +74,8 @@ pub struct SearchReport<V, E> {
     /// Cases drawn and checked by this search (after `start`), rejects included (shrink attempts not included).
     pub cases: u32,
     pub rejects: u32,
+    /// Cases drawn but not checked because they were not expected to end by the deadline (see [`search_observed`]).
+    pub skipped: u32,
     pub stop: Stop,
     pub found: Option<Found<V, E>>,
 }
@@ -103,6 +106,90 @@ pub trait Observer<V> {
     fn checked(&mut self, _done: u32, _case: &V) {}
     /// Case `index` failed and shrinking begins.
     fn shrinking(&mut self, _index: u32) {}
+    /// How large a case is (the number of values it holds), for pacing under a deadline: the largest cases so far
+    /// tell how long a check takes per unit of draw time. The default, 1, makes every case alike.
+    fn size(&self, _case: &V) -> u64 {
+        1
+    }
+}
+
+/// What [`Pace`] says of a case just drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Check,
+    /// Not expected to end by the deadline: drawn (so the stream stays the same) but not checked.
+    Skip,
+}
+
+/// How a search under a deadline keeps it: no draw starts that could not end by the deadline (the longest draw so
+/// far must fit), and a drawn case is checked only if its predicted check time fits in the time left; otherwise it
+/// is skipped and the next one drawn, so that smaller cases still use the time left.
+///
+/// A check is predicted from the case's own draw time, which grows with its values as the check's does, times the
+/// check/draw ratio of the largest cases checked so far (those within [`COMPARABLE`]× of the largest size; the
+/// highest ratio among them), plus the quickest check (the fixed cost). Small cases have high ratios (their checks'
+/// fixed costs over draws of microseconds), so a case much larger than any checked is predicted pessimistically
+/// until cases of its order have run. Before any evidence, a case whose draw alone took more than 1/[`COMPARABLE`]
+/// of the time left is skipped while more than half of the search's time remains, so the first case checked is not
+/// the largest one by chance; after that it is checked, so that a search checks at least one case.
+#[derive(Debug)]
+struct Pace {
+    started: Instant,
+    longest_draw: Duration,
+    quickest: Option<Duration>,
+    /// The largest size checked and the highest check/draw ratio among the cases comparable to it.
+    largest: Option<(u64, f64)>,
+}
+
+/// Sizes within this factor of the largest are comparable (see [`Pace`]).
+const COMPARABLE: u64 = 16;
+
+impl Pace {
+    fn new(started: Instant) -> Pace {
+        Pace { started, longest_draw: Duration::ZERO, quickest: None, largest: None }
+    }
+
+    /// A draw took `drew` (checked or skipped).
+    fn drew(&mut self, drew: Duration) {
+        self.longest_draw = self.longest_draw.max(drew);
+    }
+
+    /// A case of `size` took `drew` to draw and `checked` to check.
+    fn checked(&mut self, size: u64, drew: Duration, checked: Duration) {
+        self.quickest = Some(self.quickest.map_or(checked, |q| q.min(checked)));
+        let ratio = checked.as_secs_f64() / drew.as_secs_f64().max(1e-9);
+        self.largest = match self.largest {
+            Some((largest, _)) if size > largest.saturating_mul(COMPARABLE) => Some((size, ratio)),
+            Some((largest, worst)) if size.saturating_mul(COMPARABLE) >= largest => {
+                Some((largest.max(size), worst.max(ratio)))
+            }
+            Some(kept) => Some(kept),
+            None => Some((size, ratio)),
+        };
+    }
+
+    /// Whether a draw as long as the longest so far would end before `deadline`.
+    fn may_draw(&self, now: Instant, deadline: Instant) -> bool {
+        now < deadline && now + self.longest_draw <= deadline
+    }
+
+    /// Whether to check a case that took `drew` to draw, at `now`.
+    fn next(&self, now: Instant, deadline: Instant, drew: Duration) -> Next {
+        let left = deadline.saturating_duration_since(now);
+        let fits = match (self.largest, self.quickest) {
+            (Some((_, ratio)), Some(quickest)) => quickest + drew.mul_f64(ratio) <= left,
+            _ => {
+                let first_half =
+                    now.duration_since(self.started) < deadline.saturating_duration_since(self.started) / 2;
+                !first_half || drew.saturating_mul(COMPARABLE as u32) <= left
+            }
+        };
+        if fits {
+            Next::Check
+        } else {
+            Next::Skip
+        }
+    }
 }
 
 /// An observer of checked cases only.
@@ -132,6 +219,11 @@ where
 }
 
 /// [`search`], telling `observer` which case is about to run and when shrinking starts.
+///
+/// Under a deadline the search is paced ([`Pace`]): no draw starts that could not end by the deadline, and a drawn
+/// case that is not expected to end by then is skipped (drawn, so later cases keep their indices, but not checked)
+/// and the next one drawn. So a search keeps its deadline unless a check takes longer than predicted, or the
+/// first case checked alone takes longer than the whole search may.
 pub fn search_observed<S, E, C>(
     strategy: &S,
     stream: &str,
@@ -145,24 +237,34 @@ where
     C: FnMut(&S::Value) -> Outcome<E>,
 {
     let mut runner = TestRunner::new_with_rng(Config::default(), rng(config.seed, stream));
-    let mut report = SearchReport { cases: 0, rejects: 0, stop: Stop::AllCases, found: None };
+    let mut report = SearchReport { cases: 0, rejects: 0, skipped: 0, stop: Stop::AllCases, found: None };
     let draw = |runner: &mut TestRunner| {
         strategy.new_tree(runner).map_err(|e| SearchError::CannotDraw { reason: e.to_string() })
     };
     for _ in 0..config.start.min(config.cases) {
         draw(&mut runner)?;
     }
-    while config.start + report.cases < config.cases {
-        if config.deadline.is_some_and(|d| Instant::now() >= d) {
+    let mut pace = Pace::new(Instant::now());
+    while config.start + report.cases + report.skipped < config.cases {
+        let drawing = Instant::now();
+        if config.deadline.is_some_and(|d| !pace.may_draw(drawing, d)) {
             report.stop = Stop::Deadline;
             break;
         }
         let mut tree = draw(&mut runner)?;
         let case = tree.current();
-        let index = config.start + report.cases;
+        let checking = Instant::now();
+        let drew = checking - drawing;
+        pace.drew(drew);
+        if config.deadline.is_some_and(|d| pace.next(checking, d, drew) == Next::Skip) {
+            report.skipped += 1;
+            continue;
+        }
+        let index = config.start + report.cases + report.skipped;
         observer.starting(index);
         report.cases += 1;
         let outcome = check(&case);
+        pace.checked(observer.size(&case), drew, checking.elapsed());
         observer.checked(report.cases, &case);
         match outcome {
             Outcome::Pass => {}
@@ -294,6 +396,92 @@ mod tests {
     }
     use crate::dtype::Dtype;
     use crate::strategy::{arb_case, CaseSpace};
+
+    /// Cases of up to 100,000 values, checked in 1 µs per value (drawing them takes about a tenth of that).
+    struct Values;
+    impl Observer<Vec<u64>> for Values {
+        fn size(&self, case: &Vec<u64>) -> u64 {
+            case.len() as u64
+        }
+    }
+    fn slow(case: &Vec<u64>) -> Outcome<()> {
+        std::thread::sleep(Duration::from_micros(case.len() as u64));
+        Outcome::Pass
+    }
+
+    #[test]
+    fn a_paced_search_starts_no_check_it_cannot_end_before_its_deadline() {
+        let strategy = proptest::collection::vec(proptest::num::u64::ANY, 0..100_000);
+        for seed in 0..3 {
+            let share = Duration::from_millis(800);
+            let start = Instant::now();
+            let config = SearchConfig { deadline: Some(start + share), ..SearchConfig::new(100_000, seed) };
+            let report = search_observed(&strategy, "paced", &config, slow, &mut Values).unwrap();
+            let spent = start.elapsed();
+            assert_eq!(report.stop, Stop::Deadline);
+            assert!(report.cases >= 5, "seed {seed}: {} cases", report.cases);
+            // A check takes up to 100 ms: unpaced, the last one ends on average 50 ms late.
+            assert!(spent <= share + Duration::from_millis(20), "seed {seed}: {spent:?} for a share of {share:?}");
+        }
+    }
+
+    #[test]
+    fn a_paced_search_checks_its_first_case_even_when_it_is_longer_than_the_share() {
+        let start = Instant::now();
+        let config = SearchConfig { deadline: Some(start + Duration::from_millis(5)), ..SearchConfig::new(1000, 1) };
+        let strategy = proptest::collection::vec(proptest::num::u64::ANY, 50_000..=50_000);
+        let report = search_observed(&strategy, "first", &config, slow, &mut Values).unwrap();
+        assert_eq!((report.cases, report.stop), (1, Stop::Deadline));
+    }
+
+    #[test]
+    fn pace_predicts_a_check_from_its_draw_time_and_the_largest_cases_ratio() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let deadline = t0 + ms(1000);
+        let mut pace = Pace::new(t0);
+        pace.checked(1000, ms(1), ms(10)); // 10 ms per ms of draw, 10 ms at least
+        assert_eq!(pace.next(t0, deadline, ms(50)), Next::Check); // 10 + 500 ms
+        assert_eq!(pace.next(t0, deadline, ms(100)), Next::Skip); // 10 + 1000 ms
+        assert_eq!(pace.next(t0 + ms(500), deadline, ms(40)), Next::Check); // 410 ms of 500
+        assert_eq!(pace.next(t0 + ms(600), deadline, ms(40)), Next::Skip);
+        // A smaller, comparable case with a higher ratio makes it pessimistic; a far smaller one changes nothing.
+        pace.checked(100, Duration::from_micros(100), ms(5)); // 50 per ms of draw
+        assert_eq!(pace.next(t0, deadline, ms(50)), Next::Skip);
+        let mut other = Pace::new(t0);
+        other.checked(1000, ms(1), ms(10));
+        other.checked(10, Duration::from_micros(1), ms(5));
+        assert_eq!(other.next(t0, deadline, ms(50)), Next::Check);
+    }
+
+    #[test]
+    fn pace_is_pessimistic_after_small_cases_until_larger_ones_ran() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let deadline = t0 + ms(1000);
+        let mut pace = Pace::new(t0);
+        // One value: 2 µs to draw, 1 ms to check (fixed costs). A 10 ms draw then predicts 5 s.
+        pace.checked(1, Duration::from_micros(2), ms(1));
+        assert_eq!(pace.next(t0, deadline, ms(10)), Next::Skip);
+        // A case of 100,000 values (more than 16 times larger) replaces that evidence: 2 ms per ms of draw.
+        pace.checked(100_000, ms(10), ms(20));
+        assert_eq!(pace.next(t0, deadline, ms(10)), Next::Check);
+    }
+
+    #[test]
+    fn pace_without_evidence_skips_a_long_draw_in_the_first_half_only_and_draws_only_what_fits() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let deadline = t0 + ms(1000);
+        let mut pace = Pace::new(t0);
+        assert_eq!(pace.next(t0, deadline, ms(10)), Next::Check);
+        assert_eq!(pace.next(t0, deadline, ms(100)), Next::Skip); // 16 × 100 ms > 1 s left
+        assert_eq!(pace.next(t0 + ms(600), deadline, ms(100)), Next::Check); // so that one case is checked
+        pace.drew(ms(300));
+        assert!(pace.may_draw(t0 + ms(700), deadline));
+        assert!(!pace.may_draw(t0 + ms(701), deadline));
+        assert!(!pace.may_draw(deadline, deadline));
+    }
 
     #[test]
     fn finds_and_shrinks_and_counts() {

@@ -70,6 +70,9 @@ pub struct Searched {
     pub cases: u32,
     pub rejects: u32,
     pub known_hits: u32,
+    /// Cases drawn but not checked: not expected to end within the share (see `search_observed`).
+    #[serde(default)]
+    pub skipped: u32,
     pub values: u64,
     pub ended: Ended,
     pub found: Option<FoundCase>,
@@ -198,6 +201,9 @@ pub fn search_here(property: &Property, job: &SearchJob, observer: &mut dyn Obse
         fn shrinking(&mut self, index: u32) {
             self.inner.shrinking(index)
         }
+        fn size(&self, case: &Case) -> u64 {
+            case.size() as u64
+        }
     }
     let searched = search_observed(
         &strategy,
@@ -212,6 +218,7 @@ pub fn search_here(property: &Property, job: &SearchJob, observer: &mut dyn Obse
             cases: r.cases,
             rejects: r.rejects,
             known_hits,
+            skipped: r.skipped,
             values,
             ended: r.stop.into(),
             found: r.found.map(|f| FoundCase {
@@ -219,7 +226,7 @@ pub fn search_here(property: &Property, job: &SearchJob, observer: &mut dyn Obse
                 signature: f.failure.signature,
                 message: f.failure.message,
                 shrink_steps: f.shrink_steps,
-                index: job.start + r.cases - 1,
+                index: job.start + r.cases + r.skipped - 1,
             }),
             error: None,
             reject_reasons,
@@ -230,6 +237,7 @@ pub fn search_here(property: &Property, job: &SearchJob, observer: &mut dyn Obse
             cases: 0,
             rejects: 0,
             known_hits,
+            skipped: 0,
             values,
             ended: Ended::CannotDraw,
             found: None,

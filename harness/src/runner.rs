@@ -133,6 +133,7 @@ pub fn skipped(property: &Property, reason: String) -> PropertyReport {
         cases: 0,
         rejects: 0,
         known_hits: 0,
+        skipped: 0,
         duration_s: 0.0,
         cases_per_s: 0.0,
         values: 0,

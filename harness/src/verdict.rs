@@ -63,6 +63,7 @@ struct Totals {
     cases: u32,
     rejects: u32,
     known_hits: u32,
+    skipped: u32,
     values: u64,
     reject_reasons: BTreeMap<String, u64>,
     observations: BTreeMap<String, u64>,
@@ -134,6 +135,7 @@ pub fn run_property_with(
         cases: totals.cases,
         rejects: totals.rejects,
         known_hits: totals.known_hits,
+        skipped: totals.skipped,
         duration_s: duration.as_secs_f64(),
         cases_per_s: totals.cases as f64 / seconds,
         values: totals.values,
@@ -183,6 +185,7 @@ fn search(
                 totals.cases += s.cases;
                 totals.rejects += s.rejects;
                 totals.known_hits += s.known_hits;
+                totals.skipped += s.skipped;
                 totals.values += s.values;
                 merge(&mut totals.reject_reasons, s.reject_reasons);
                 merge(&mut totals.observations, s.observations);

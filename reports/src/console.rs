@@ -35,6 +35,15 @@ pub fn summary_table(report: &Report) -> String {
             p.values_per_s
         );
     }
+    let skipped: Vec<String> =
+        report.properties.iter().filter(|p| p.skipped > 0).map(|p| format!("{} {}", p.name, p.skipped)).collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "cases drawn but not checked, as they would not have ended within their property's share: {}",
+            skipped.join(", ")
+        );
+    }
     let s = &report.summary;
     let _ = writeln!(
         out,

@@ -47,6 +47,7 @@ mod tests {
             cases: 100,
             rejects: 2,
             known_hits: 0,
+            skipped: 0,
             duration_s: 0.5,
             cases_per_s: 200.0,
             values: 1600,

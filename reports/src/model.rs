@@ -175,6 +175,10 @@ pub struct PropertyReport {
     pub rejects: u32,
     /// Cases that failed with the signature of a known deviation (counted, not failing).
     pub known_hits: u32,
+    /// Cases drawn but not checked because they were not expected to end within the property's share of the
+    /// budget (the search went on with smaller ones).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u32,
     pub duration_s: f64,
     pub cases_per_s: f64,
     /// Tensor elements in the generated cases (a cast case batches thousands of values).
@@ -428,4 +432,8 @@ mod tests {
         assert_eq!(json, r#"{"name":"casts::a","status":"fail"}"#);
         assert_eq!(serde_json::from_str::<ClaimProperty>(&json).unwrap(), p);
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -54,6 +54,7 @@ fn property(name: &str, status: Status) -> PropertyReport {
         cases: 1000,
         rejects: 0,
         known_hits: 0,
+        skipped: 0,
         duration_s: 1.0,
         cases_per_s: 1000.0,
         values: 64000,
