@@ -4,13 +4,15 @@
 //!
 //! The reference is `copy_from_slice` of the logical bytes into memory allocated and touched before timing: the
 //! fastest a copy can be. A conversion also has to allocate what it returns (`to_vec` is the memcpy that does,
-//! listed beside it), and libtorch runs on one thread, as `conform run` sets it. Goal (README, "Performance"):
+//! listed beside it, and so is that memcpy into memory advised to use huge pages, as conform's conversions do), and
+//! libtorch runs on one thread, as `conform run` sets it. Goal (README, "Performance"):
 //! contiguous conversions at 1 MiB and above reach 80 % of memcpy's bytes/s.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use conform_properties::convert::{copy_to_array, copy_to_tensor};
+use conform_properties::view::advise_huge_pages;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use ndarray::{s, ArrayD, IxDyn};
 use tch::{Device, Kind, Tensor};
@@ -48,6 +50,16 @@ fn memcpy(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, byte
         b.iter(|| dst.copy_from_slice(black_box(src)))
     });
     group.bench_function(BenchmarkId::new("alloc+memcpy to_vec", label(bytes)), |b| b.iter(|| black_box(src).to_vec()));
+    // What conform's conversions do with the memory they return: huge pages asked for, then one memcpy. The most
+    // a conversion into new memory can reach on this machine.
+    group.bench_function(BenchmarkId::new("alloc+memcpy huge pages", label(bytes)), |b| {
+        b.iter(|| {
+            let mut new = Vec::<f32>::with_capacity(src.len());
+            advise_huge_pages(new.as_mut_ptr().cast(), size_of_val(src));
+            new.extend_from_slice(black_box(src));
+            new
+        })
+    });
 }
 
 fn array_to_tensor(c: &mut Criterion) {
