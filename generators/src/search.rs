@@ -126,19 +126,21 @@ enum Next {
 /// is skipped and the next one drawn, so that smaller cases still use the time left.
 ///
 /// A check is predicted from the case's own draw time, which grows with its values as the check's does, times the
-/// check/draw ratio of the largest cases checked so far (those within [`COMPARABLE`]× of the largest size; the
-/// highest ratio among them), plus the quickest check (the fixed cost). Small cases have high ratios (their checks'
-/// fixed costs over draws of microseconds), so a case much larger than any checked is predicted pessimistically
-/// until cases of its order have run. Before any evidence, a case whose draw alone took more than 1/[`COMPARABLE`]
-/// of the time left is skipped while more than half of the search's time remains, so the first case checked is not
-/// the largest one by chance; after that it is checked, so that a search checks at least one case.
+/// check/draw ratio of the largest cases checked so far (those within [`COMPARABLE`]× of the largest size: their
+/// total check time over their total draw time, so one check slowed by the machine does not decide it), plus the
+/// quickest check (the fixed cost). Small cases have high ratios (their checks' fixed costs over draws of
+/// microseconds), so a case much larger than any checked is predicted pessimistically until cases of its order have
+/// run. No draw starts either when not even the quickest check would end by the deadline. Before any evidence, a
+/// case whose draw alone took more than 1/[`COMPARABLE`] of the time left is skipped while more than half of the
+/// search's time remains, so the first case checked is not the largest one by chance; after that it is checked, so
+/// that a search checks at least one case.
 #[derive(Debug)]
 struct Pace {
     started: Instant,
     longest_draw: Duration,
     quickest: Option<Duration>,
-    /// The largest size checked and the highest check/draw ratio among the cases comparable to it.
-    largest: Option<(u64, f64)>,
+    /// The largest size checked, and the total draw and check times of the cases comparable to it.
+    largest: Option<(u64, Duration, Duration)>,
 }
 
 /// Sizes within this factor of the largest are comparable (see [`Pace`]).
@@ -157,27 +159,30 @@ impl Pace {
     /// A case of `size` took `drew` to draw and `checked` to check.
     fn checked(&mut self, size: u64, drew: Duration, checked: Duration) {
         self.quickest = Some(self.quickest.map_or(checked, |q| q.min(checked)));
-        let ratio = checked.as_secs_f64() / drew.as_secs_f64().max(1e-9);
         self.largest = match self.largest {
-            Some((largest, _)) if size > largest.saturating_mul(COMPARABLE) => Some((size, ratio)),
-            Some((largest, worst)) if size.saturating_mul(COMPARABLE) >= largest => {
-                Some((largest.max(size), worst.max(ratio)))
+            Some((largest, drawn, spent))
+                if size.saturating_mul(COMPARABLE) >= largest && size <= largest.saturating_mul(COMPARABLE) =>
+            {
+                Some((largest.max(size), drawn + drew, spent + checked))
             }
-            Some(kept) => Some(kept),
-            None => Some((size, ratio)),
+            Some(kept @ (largest, _, _)) if size < largest => Some(kept),
+            _ => Some((size, drew, checked)),
         };
     }
 
     /// Whether a draw as long as the longest so far would end before `deadline`.
     fn may_draw(&self, now: Instant, deadline: Instant) -> bool {
-        now < deadline && now + self.longest_draw <= deadline
+        now < deadline && now + self.longest_draw + self.quickest.unwrap_or_default() <= deadline
     }
 
     /// Whether to check a case that took `drew` to draw, at `now`.
     fn next(&self, now: Instant, deadline: Instant, drew: Duration) -> Next {
         let left = deadline.saturating_duration_since(now);
         let fits = match (self.largest, self.quickest) {
-            (Some((_, ratio)), Some(quickest)) => quickest + drew.mul_f64(ratio) <= left,
+            (Some((_, drawn, spent)), Some(quickest)) => {
+                let ratio = spent.as_secs_f64() / drawn.as_secs_f64().max(1e-9);
+                quickest + drew.mul_f64(ratio) <= left
+            }
             _ => {
                 let first_half =
                     now.duration_since(self.started) < deadline.saturating_duration_since(self.started) / 2;
@@ -445,8 +450,9 @@ mod tests {
         assert_eq!(pace.next(t0, deadline, ms(100)), Next::Skip); // 10 + 1000 ms
         assert_eq!(pace.next(t0 + ms(500), deadline, ms(40)), Next::Check); // 410 ms of 500
         assert_eq!(pace.next(t0 + ms(600), deadline, ms(40)), Next::Skip);
-        // A smaller, comparable case with a higher ratio makes it pessimistic; a far smaller one changes nothing.
-        pace.checked(100, Duration::from_micros(100), ms(5)); // 50 per ms of draw
+        // A smaller, comparable case with a higher ratio raises it (30 ms of checks over 1.1 ms of draws); a far
+        // smaller one changes nothing.
+        pace.checked(100, Duration::from_micros(100), ms(20));
         assert_eq!(pace.next(t0, deadline, ms(50)), Next::Skip);
         let mut other = Pace::new(t0);
         other.checked(1000, ms(1), ms(10));
@@ -481,6 +487,9 @@ mod tests {
         assert!(pace.may_draw(t0 + ms(700), deadline));
         assert!(!pace.may_draw(t0 + ms(701), deadline));
         assert!(!pace.may_draw(deadline, deadline));
+        pace.checked(1, ms(1), ms(100)); // no case checks in under 100 ms
+        assert!(pace.may_draw(t0 + ms(600), deadline));
+        assert!(!pace.may_draw(t0 + ms(601), deadline));
     }
 
     #[test]
