@@ -167,10 +167,16 @@ enum Message {
 /// How often a running `run` hands a partial report to `checkpoint`.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(3);
 
-/// Runs `properties` and builds the report. The budget is shared out evenly in advance: each property that runs
-/// gets the same fixed share, from its own start, times the number of jobs running side by side, so a property that
-/// overruns (a slow case, a long shrink) never eats another property's share; the run as a whole can exceed the
-/// budget by such overruns. `checkpoint` hears a partial report (`complete: false`) at the start and every
+/// Each property's share of `budget` when `properties` run on `jobs` workers side by side, one at a time each: the
+/// budget over the number of rounds the workers take (`properties / jobs`, rounded up), so that the last round ends
+/// within the budget even when it has fewer properties than workers.
+pub fn share_of(budget: Duration, properties: usize, jobs: usize) -> Duration {
+    budget / properties.max(1).div_ceil(jobs.max(1)) as u32
+}
+
+/// Runs `properties` and builds the report. The budget is shared out evenly in advance ([`share_of`]): each property
+/// that runs gets the same fixed share, from its own start, so a property that overruns (a slow case, a long shrink)
+/// never eats another property's share; the run as a whole can exceed the budget by such overruns. `checkpoint` hears a partial report (`complete: false`) at the start and every
 /// [`CHECKPOINT_EVERY`], and `stop` is polled as often: when it turns true, the run ends with the properties done so
 /// far (the report stays incomplete).
 pub fn run(
@@ -200,7 +206,7 @@ pub fn run(
         }
     }
     let jobs = config.isolation.jobs().min(todo.len()).max(1);
-    let share = config.budget.map(|budget| budget * jobs as u32 / todo.len().max(1) as u32);
+    let share = config.budget.map(|budget| share_of(budget, todo.len(), jobs));
     let assemble = |reports: &[Option<PropertyReport>], complete: bool| {
         build_report(properties, config, &run_id, started, reports, complete)
     };
@@ -348,5 +354,22 @@ pub fn exit_code(report: &Report) -> u8 {
         1
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up_to_the_budget_over_the_rounds_the_workers_take() {
+        let minute = Duration::from_secs(60);
+        // 3 properties on 2 workers take 2 rounds: 30 s each (40 s each would end the second round at 80 s).
+        assert_eq!(share_of(minute, 3, 2), Duration::from_secs(30));
+        assert_eq!(share_of(minute, 4, 2), Duration::from_secs(30));
+        assert_eq!(share_of(minute, 15, 2), Duration::from_millis(7500));
+        assert_eq!(share_of(minute, 2, 8), minute);
+        assert_eq!(share_of(minute, 5, 1), Duration::from_secs(12));
+        assert_eq!(share_of(minute, 0, 0), minute);
     }
 }

@@ -55,10 +55,16 @@ fn scalar(dtype: Dtype, bits: u64) -> Scalar {
     }
 }
 
-/// The values of a case, each once, in order.
-fn distinct(values: Vec<u64>) -> Vec<u64> {
+/// How many of a case's values fill a whole tensor or array each (`full`, `from_elem`).
+pub const FILLS: usize = 8;
+
+/// The first [`FILLS`] distinct values of a case, in order: the fill values of its made tensors and arrays. Each
+/// fill makes a whole tensor of the case's shape, so filling with every distinct value made a check quadratic in
+/// the case's size (a case of 32,768 distinct values made 32,768 arrays of 32,768 elements: 3.3 GiB and seconds per
+/// case at `--max-numel 262144`); with the bound a check is linear in it, and other cases draw other values.
+fn fill_values(values: Vec<u64>) -> Vec<u64> {
     let mut seen = std::collections::HashSet::new();
-    values.into_iter().filter(|v| seen.insert(*v)).collect()
+    values.into_iter().filter(|v| seen.insert(*v)).take(FILLS).collect()
 }
 
 /// The check of [`libtorch_tensors_to_arrays_keep_bits`] for one case, with the conversion as a parameter.
@@ -77,7 +83,7 @@ pub fn made_tensors_keep_bits(case: &TensorCase, to_array: &ToArray, tally: Opti
         let what = format!("arange({numel}, {dtype}).view({shape:?})");
         made.push(("arange", what, Tensor::f_arange(numel, options).and_then(|t| t.f_view(&shape[..]))));
     }
-    for x in distinct(case.logical()) {
+    for x in fill_values(case.logical()) {
         let what = format!("full({shape:?}, {}, {dtype})", dtype.render(x));
         made.push(("full", what, Tensor::f_full(&shape, scalar(dtype, x), options)));
     }
@@ -186,7 +192,7 @@ fn ndarray_made<T: Elem>(case: &TensorCase) -> Result<Vec<(String, AnyArray)>, n
             AnyArray::new(ArrayD::from_elem(dim.clone(), T::from_raw(one(T::DTYPE)))),
         ),
     ];
-    for x in distinct(case.logical()) {
+    for x in fill_values(case.logical()) {
         let what = format!("ArrayD::from_elem({shape:?}, {})", T::DTYPE.render(x));
         made.push((what, AnyArray::new(ArrayD::from_elem(dim.clone(), T::from_raw(x)))));
     }
@@ -267,6 +273,16 @@ mod tests {
             failure.message,
             "out[] bits=0xff (255) but the array holds 0x00 (0) [the case's values sliced from [1..] of a buffer, as [] → from the buffer's start]"
         );
+    }
+
+    #[test]
+    fn a_case_makes_a_bounded_number_of_whole_arrays_whatever_its_distinct_values() {
+        assert_eq!(fill_values(vec![3, 1, 3, 2, 1]), [3, 1, 2]);
+        assert_eq!(fill_values((0..4096).rev().collect()), (4088..4096).rev().collect::<Vec<u64>>());
+        let case = TensorCase::contiguous(Dtype::I16, &[4096], (0..4096).collect()).unwrap();
+        let made = ndarray_made::<i16>(&case).unwrap();
+        // default, from_elem(1), the fills, from_shape_vec, the sliced buffer: not one array per distinct value.
+        assert_eq!(made.len(), 2 + FILLS + 2);
     }
 
     #[test]
