@@ -80,6 +80,14 @@ pub struct SearchReport<V, E> {
     pub found: Option<Found<V, E>>,
 }
 
+impl<V, E> SearchReport<V, E> {
+    /// Cases this search drew, checked or skipped: a search that began at stream index `start` draws next (or drew
+    /// last, when it stopped on a failure) at `start + drawn() (- 1)`.
+    pub fn drawn(&self) -> u32 {
+        self.cases + self.skipped
+    }
+}
+
 /// Why a search could not run at all (a defect of the property's case space, not of the system under test).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {
@@ -250,7 +258,7 @@ where
         draw(&mut runner)?;
     }
     let mut pace = Pace::new(Instant::now());
-    while config.start + report.cases + report.skipped < config.cases {
+    while config.start + report.drawn() < config.cases {
         let drawing = Instant::now();
         if config.deadline.is_some_and(|d| !pace.may_draw(drawing, d)) {
             report.stop = Stop::Deadline;
@@ -265,7 +273,7 @@ where
             report.skipped += 1;
             continue;
         }
-        let index = config.start + report.cases + report.skipped;
+        let index = config.start + report.drawn();
         observer.starting(index);
         report.cases += 1;
         let outcome = check(&case);
@@ -439,12 +447,19 @@ mod tests {
         assert_eq!((report.cases, report.stop), (1, Stop::Deadline));
     }
 
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A pace started now with a one-second deadline.
+    fn one_second() -> (Instant, Instant, Pace) {
+        let t0 = Instant::now();
+        (t0, t0 + ms(1000), Pace::new(t0))
+    }
+
     #[test]
     fn pace_predicts_a_check_from_its_draw_time_and_the_largest_cases_ratio() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let deadline = t0 + ms(1000);
-        let mut pace = Pace::new(t0);
+        let (t0, deadline, mut pace) = one_second();
         pace.checked(1000, ms(1), ms(10)); // 10 ms per ms of draw, 10 ms at least
         assert_eq!(pace.next(t0, deadline, ms(50)), Next::Check); // 10 + 500 ms
         assert_eq!(pace.next(t0, deadline, ms(100)), Next::Skip); // 10 + 1000 ms
@@ -462,10 +477,7 @@ mod tests {
 
     #[test]
     fn pace_is_pessimistic_after_small_cases_until_larger_ones_ran() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let deadline = t0 + ms(1000);
-        let mut pace = Pace::new(t0);
+        let (t0, deadline, mut pace) = one_second();
         // One value: 2 µs to draw, 1 ms to check (fixed costs). A 10 ms draw then predicts 5 s.
         pace.checked(1, Duration::from_micros(2), ms(1));
         assert_eq!(pace.next(t0, deadline, ms(10)), Next::Skip);
@@ -476,10 +488,7 @@ mod tests {
 
     #[test]
     fn pace_without_evidence_skips_a_long_draw_in_the_first_half_only_and_draws_only_what_fits() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let deadline = t0 + ms(1000);
-        let mut pace = Pace::new(t0);
+        let (t0, deadline, mut pace) = one_second();
         assert_eq!(pace.next(t0, deadline, ms(10)), Next::Check);
         assert_eq!(pace.next(t0, deadline, ms(100)), Next::Skip); // 16 × 100 ms > 1 s left
         assert_eq!(pace.next(t0 + ms(600), deadline, ms(100)), Next::Check); // so that one case is checked

@@ -213,6 +213,7 @@ pub fn search_here(property: &Property, job: &SearchJob, observer: &mut dyn Obse
         &mut Counting { inner: observer, values: &mut values },
     );
     let observations = property.tally.as_ref().map(|t| t.take()).unwrap_or_default();
+    let drawn = searched.as_ref().map_or(0, |r| r.drawn());
     match searched {
         Ok(r) => Searched {
             cases: r.cases,
@@ -226,7 +227,7 @@ pub fn search_here(property: &Property, job: &SearchJob, observer: &mut dyn Obse
                 signature: f.failure.signature,
                 message: f.failure.message,
                 shrink_steps: f.shrink_steps,
-                index: job.start + r.cases + r.skipped - 1,
+                index: job.start + drawn - 1,
             }),
             error: None,
             reject_reasons,
